@@ -1,0 +1,122 @@
+//! One task per known server: keeps a connection open, probes on schedule or on demand, backs
+//! off while the server does not answer, and reports every result to `Discovery`.
+
+use super::Discovery;
+use crate::mysql::probe::ProbeConn;
+use crate::mysql::{MySqlError, TextConn};
+use app::model::InstanceKey;
+use chrono::Utc;
+use std::time::{Duration, Instant};
+use tokio::sync::{mpsc, oneshot};
+use tokio_util::sync::CancellationToken;
+
+/// Longest pause between attempts on a server that keeps failing.
+const MAX_BACKOFF: Duration = Duration::from_secs(30);
+
+/// What a caller waiting on a probe gets: the canonical key, or why it failed.
+pub type ProbeOutcome = Result<InstanceKey, String>;
+
+/// Requests to a prober.
+pub enum ProberCommand {
+    /// Probe now; answer when done.
+    ProbeNow(Option<oneshot::Sender<ProbeOutcome>>),
+}
+
+/// The handle `Discovery` keeps for each prober.
+pub struct Prober {
+    pub commands: mpsc::Sender<ProberCommand>,
+    pub cancel: CancellationToken,
+}
+
+/// The task behind a `Prober`.
+pub struct ProberTask {
+    /// The name this server is reached by.
+    pub target: InstanceKey,
+    pub discovery: Discovery,
+    pub commands: mpsc::Receiver<ProberCommand>,
+    pub cancel: CancellationToken,
+    conn: Option<ProbeConn>,
+    failures: u32,
+}
+
+impl ProberTask {
+    pub fn new(target: InstanceKey, discovery: Discovery, commands: mpsc::Receiver<ProberCommand>, cancel: CancellationToken) -> Self {
+        ProberTask { target, discovery, commands, cancel, conn: None, failures: 0 }
+    }
+
+    pub async fn run(mut self, first: Option<oneshot::Sender<ProbeOutcome>>) {
+        let mut waiters: Vec<oneshot::Sender<ProbeOutcome>> = first.into_iter().collect();
+        let mut next = Instant::now();
+        loop {
+            if next <= Instant::now() || !waiters.is_empty() {
+                let cancel = self.cancel.clone();
+                let outcome = tokio::select! {
+                    _ = cancel.cancelled() => break,
+                    outcome = self.probe_once() => outcome,
+                };
+                for w in waiters.drain(..) {
+                    let _ = w.send(outcome.clone());
+                }
+                if self.cancel.is_cancelled() {
+                    break;
+                }
+                next = Instant::now() + self.delay();
+            }
+            tokio::select! {
+                _ = self.cancel.cancelled() => break,
+                _ = tokio::time::sleep_until(next.into()) => {}
+                cmd = self.commands.recv() => match cmd {
+                    Some(ProberCommand::ProbeNow(reply)) => waiters.extend(reply),
+                    None => break,
+                },
+            }
+        }
+        if let Some(c) = self.conn.take() {
+            c.conn.close().await;
+        }
+    }
+
+    /// The regular interval, stretched while the server keeps failing.
+    fn delay(&self) -> Duration {
+        let poll = self.discovery.settings().poll_interval;
+        if self.failures <= 1 {
+            return poll;
+        }
+        let factor = 1u32 << (self.failures - 1).min(6);
+        (poll * factor).min(MAX_BACKOFF.max(poll))
+    }
+
+    async fn probe_once(&mut self) -> ProbeOutcome {
+        let settings = self.discovery.settings().clone();
+        let _permit = self.discovery.concurrency().acquire_owned().await;
+        let started = Utc::now();
+        let clock = Instant::now();
+        let result = self.connect_and_probe(&settings).await;
+        let latency = clock.elapsed();
+        match result {
+            Ok(probe) => {
+                self.failures = 0;
+                let key = probe.instance.key.clone();
+                self.discovery.on_probe_success(&self.target, probe, started, latency);
+                Ok(key)
+            }
+            Err(e) => {
+                self.failures += 1;
+                self.conn = None;
+                let message = e.to_string();
+                self.discovery.on_probe_failure(&self.target, started, &message);
+                Err(message)
+            }
+        }
+    }
+
+    async fn connect_and_probe(&mut self, settings: &super::DiscoverySettings) -> Result<crate::mysql::probe::ProbeResult, MySqlError> {
+        if self.conn.is_none() {
+            let spec = settings.connect_spec(&self.target);
+            let conn = TextConn::connect(&spec).await?;
+            self.conn = Some(ProbeConn::new(conn).await?);
+        }
+        let conn = self.conn.as_mut().expect("connection was just set");
+        conn.probe(&self.target, &settings.probe).await
+    }
+}

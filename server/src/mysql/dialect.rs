@@ -1,0 +1,431 @@
+//! Every statement whose text depends on the server's flavor or version is produced here, and
+//! nowhere else. Pure: no IO, so each rule is unit-tested against the version boundaries.
+//!
+//! The boundaries that matter:
+//! - Oracle MySQL 8.0.22 renamed `SHOW SLAVE STATUS`/`START SLAVE`/`SHOW SLAVE HOSTS` to the
+//!   REPLICA forms (and its status columns from `Master_*`/`Slave_*` to `Source_*`/`Replica_*`);
+//!   8.0.23 added `CHANGE REPLICATION SOURCE TO`; 8.0.26 renamed `log_slave_updates` and the
+//!   semi-sync plugins; 8.2 added `SHOW BINARY LOG STATUS`; 8.4 removed every old form.
+//! - MariaDB keeps `CHANGE MASTER TO` and the `Slave_*` columns in every version; it has its own
+//!   GTID (`MASTER_USE_GTID`, `gtid_slave_pos`) and never had `Auto_Position`.
+//! - Percona Server speaks the Oracle MySQL dialect of its version.
+
+use std::fmt;
+
+/// Which family a server belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Flavor {
+    MySql,
+    Percona,
+    MariaDb,
+}
+
+impl Flavor {
+    /// orchestrator's `FlavorName`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Flavor::MySql => "MySQL",
+            Flavor::Percona => "Percona",
+            Flavor::MariaDb => "MariaDB",
+        }
+    }
+}
+
+/// A server version, compared numerically.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Version(pub u32, pub u32, pub u32);
+
+impl Version {
+    /// Parses the leading `major.minor.patch` of `@@version` (`8.0.36-28`, `10.11.6-MariaDB-log`).
+    pub fn parse(text: &str) -> Version {
+        let mut nums = text.split(|c: char| !c.is_ascii_digit()).map(|p| p.parse::<u32>().unwrap_or(0));
+        Version(nums.next().unwrap_or(0), nums.next().unwrap_or(0), nums.next().unwrap_or(0))
+    }
+}
+
+impl fmt::Display for Version {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}.{}", self.0, self.1, self.2)
+    }
+}
+
+/// The SQL dialect of one server.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Dialect {
+    pub flavor: Flavor,
+    pub version: Version,
+}
+
+/// What a CHANGE MASTER / CHANGE REPLICATION SOURCE statement should set. Fields left `None`
+/// are not mentioned, so the server keeps its current value (credentials, TLS options, ...).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ChangeSource {
+    pub host: Option<String>,
+    pub port: Option<u16>,
+    pub user: Option<String>,
+    pub password: Option<String>,
+    /// Binlog file and position to start from (file:pos replication).
+    pub log_file: Option<String>,
+    pub log_pos: Option<u64>,
+    /// Use GTID: Oracle auto-position, or MariaDB `MASTER_USE_GTID`.
+    pub gtid: Option<GtidMode>,
+    pub connect_retry: Option<u32>,
+    pub heartbeat_period: Option<f64>,
+    pub ssl: Option<bool>,
+    /// MySQL 8+: fetch the source's RSA key for caching_sha2_password without TLS.
+    pub get_public_key: Option<bool>,
+    pub delay: Option<u32>,
+}
+
+/// How a replica should position itself on its source.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GtidMode {
+    /// Oracle `SOURCE_AUTO_POSITION=1` / MariaDB `MASTER_USE_GTID=slave_pos`.
+    On,
+    /// MariaDB `MASTER_USE_GTID=current_pos` (a former primary joining as a replica).
+    MariaDbCurrentPos,
+    /// Leave GTID: Oracle `SOURCE_AUTO_POSITION=0` / MariaDB `MASTER_USE_GTID=no`.
+    Off,
+}
+
+/// Quote a string literal for a statement that cannot be prepared (CHANGE MASTER cannot, on
+/// MariaDB: MDEV-7640). Backslashes and quotes are escaped; NUL is refused by the callers'
+/// validation of host names, and passwords come from configuration.
+pub fn quote(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('\'');
+    for c in text.chars() {
+        match c {
+            '\'' => out.push_str("''"),
+            '\\' => out.push_str("\\\\"),
+            '\0' => out.push_str("\\0"),
+            c => out.push(c),
+        }
+    }
+    out.push('\'');
+    out
+}
+
+impl Dialect {
+    /// Detects the dialect from `@@version` and `@@version_comment`.
+    pub fn detect(version: &str, version_comment: &str) -> Dialect {
+        let flavor = if version.contains("MariaDB") {
+            Flavor::MariaDb
+        } else if version_comment.contains("Percona") || version.contains("Percona") {
+            Flavor::Percona
+        } else {
+            Flavor::MySql
+        };
+        Dialect { flavor, version: Version::parse(version) }
+    }
+
+    pub fn is_mariadb(&self) -> bool {
+        self.flavor == Flavor::MariaDb
+    }
+
+    fn oracle_at_least(&self, major: u32, minor: u32, patch: u32) -> bool {
+        !self.is_mariadb() && self.version >= Version(major, minor, patch)
+    }
+
+    /// Oracle 8.0.22+: SHOW REPLICA STATUS, START/STOP REPLICA, SHOW REPLICAS, new column names.
+    pub fn replica_keywords(&self) -> bool {
+        self.oracle_at_least(8, 0, 22)
+    }
+
+    /// Oracle GTID exists at all (5.6+); MariaDB has its own.
+    pub fn has_oracle_gtid(&self) -> bool {
+        self.oracle_at_least(5, 6, 0)
+    }
+
+    pub fn show_replica_status(&self) -> &'static str {
+        if self.replica_keywords() {
+            "SHOW REPLICA STATUS"
+        } else {
+            "SHOW SLAVE STATUS"
+        }
+    }
+
+    pub fn show_binlog_status(&self) -> &'static str {
+        if self.oracle_at_least(8, 2, 0) {
+            "SHOW BINARY LOG STATUS"
+        } else {
+            "SHOW MASTER STATUS"
+        }
+    }
+
+    pub fn show_replica_hosts(&self) -> &'static str {
+        if self.replica_keywords() {
+            "SHOW REPLICAS"
+        } else {
+            "SHOW SLAVE HOSTS"
+        }
+    }
+
+    pub fn start_replica(&self) -> &'static str {
+        if self.replica_keywords() {
+            "START REPLICA"
+        } else {
+            "START SLAVE"
+        }
+    }
+
+    pub fn stop_replica(&self) -> &'static str {
+        if self.replica_keywords() {
+            "STOP REPLICA"
+        } else {
+            "STOP SLAVE"
+        }
+    }
+
+    pub fn start_replica_sql_thread(&self) -> &'static str {
+        if self.replica_keywords() {
+            "START REPLICA SQL_THREAD"
+        } else {
+            "START SLAVE SQL_THREAD"
+        }
+    }
+
+    pub fn stop_replica_sql_thread(&self) -> &'static str {
+        if self.replica_keywords() {
+            "STOP REPLICA SQL_THREAD"
+        } else {
+            "STOP SLAVE SQL_THREAD"
+        }
+    }
+
+    pub fn reset_replica_all(&self) -> &'static str {
+        if self.replica_keywords() {
+            "RESET REPLICA ALL"
+        } else {
+            "RESET SLAVE ALL"
+        }
+    }
+
+    /// The variable that says whether a replica writes what it applies to its own binlog.
+    pub fn log_replica_updates_variable(&self) -> &'static str {
+        if self.oracle_at_least(8, 0, 26) {
+            "log_replica_updates"
+        } else {
+            "log_slave_updates"
+        }
+    }
+
+    /// CHANGE MASTER TO / CHANGE REPLICATION SOURCE TO with only the given options.
+    pub fn change_source(&self, c: &ChangeSource) -> String {
+        let new = self.oracle_at_least(8, 0, 23);
+        let (stmt, p) = if new { ("CHANGE REPLICATION SOURCE TO", "SOURCE") } else { ("CHANGE MASTER TO", "MASTER") };
+        let mut opts: Vec<String> = Vec::new();
+        if let Some(h) = &c.host {
+            opts.push(format!("{p}_HOST={}", quote(h)));
+        }
+        if let Some(port) = c.port {
+            opts.push(format!("{p}_PORT={port}"));
+        }
+        if let Some(u) = &c.user {
+            opts.push(format!("{p}_USER={}", quote(u)));
+        }
+        if let Some(pw) = &c.password {
+            opts.push(format!("{p}_PASSWORD={}", quote(pw)));
+        }
+        match (c.gtid, self.is_mariadb()) {
+            (Some(GtidMode::On), true) => opts.push("MASTER_USE_GTID=slave_pos".into()),
+            (Some(GtidMode::MariaDbCurrentPos), true) => opts.push("MASTER_USE_GTID=current_pos".into()),
+            (Some(GtidMode::Off), true) => opts.push("MASTER_USE_GTID=no".into()),
+            (Some(GtidMode::On | GtidMode::MariaDbCurrentPos), false) => opts.push(format!("{p}_AUTO_POSITION=1")),
+            (Some(GtidMode::Off), false) => opts.push(format!("{p}_AUTO_POSITION=0")),
+            (None, _) => {}
+        }
+        if let Some(f) = &c.log_file {
+            opts.push(format!("{p}_LOG_FILE={}", quote(f)));
+        }
+        if let Some(pos) = c.log_pos {
+            opts.push(format!("{p}_LOG_POS={pos}"));
+        }
+        if let Some(r) = c.connect_retry {
+            opts.push(format!("{p}_CONNECT_RETRY={r}"));
+        }
+        if let Some(h) = c.heartbeat_period {
+            opts.push(format!("{p}_HEARTBEAT_PERIOD={h}"));
+        }
+        if let Some(ssl) = c.ssl {
+            opts.push(format!("{p}_SSL={}", ssl as u8));
+        }
+        if let Some(k) = c.get_public_key {
+            // Oracle MySQL 8.0+ only; MariaDB has no caching_sha2_password.
+            if self.oracle_at_least(8, 0, 0) {
+                opts.push(format!("GET_{p}_PUBLIC_KEY={}", k as u8));
+            }
+        }
+        if let Some(d) = c.delay {
+            opts.push(format!("{p}_DELAY={d}"));
+        }
+        format!("{stmt} {}", opts.join(", "))
+    }
+
+    /// The statements that read a server's configuration in one round trip (see `probe`).
+    pub fn variables_query(&self) -> String {
+        let lru = self.log_replica_updates_variable();
+        let mut cols = vec![
+            "@@global.hostname".to_string(),
+            "@@global.report_host".into(),
+            "@@global.server_id".into(),
+            "@@global.version".into(),
+            "@@global.version_comment".into(),
+            "@@global.read_only".into(),
+            "@@global.binlog_format".into(),
+            "@@global.log_bin".into(),
+            format!("@@global.{lru}"),
+            "@@global.binlog_row_image".into(),
+        ];
+        if self.is_mariadb() {
+            cols.extend([
+                "0".to_string(),
+                "''".into(),
+                "''".into(),
+                "''".into(),
+                "''".into(),
+                "@@global.gtid_current_pos".into(),
+                "@@global.gtid_binlog_pos".into(),
+                "@@global.gtid_slave_pos".into(),
+            ]);
+        } else if self.has_oracle_gtid() {
+            cols.extend([
+                "@@global.super_read_only".to_string(),
+                "@@global.server_uuid".into(),
+                "@@global.gtid_mode".into(),
+                "@@global.gtid_executed".into(),
+                "@@global.gtid_purged".into(),
+                "''".into(),
+                "''".into(),
+                "''".into(),
+            ]);
+        } else {
+            cols.extend(["0".to_string(), "''".into(), "''".into(), "''".into(), "''".into(), "''".into(), "''".into(), "''".into()]);
+        }
+        format!("SELECT {}", cols.join(", "))
+    }
+
+    /// Semi-sync settings and state; both the old (master/slave) and the 8.0.26+ (source/replica)
+    /// plugin names match, whichever is loaded.
+    pub fn semi_sync_variables(&self) -> &'static str {
+        "SHOW GLOBAL VARIABLES LIKE 'rpl_semi_sync_%'"
+    }
+
+    pub fn semi_sync_status(&self) -> &'static str {
+        "SHOW GLOBAL STATUS LIKE 'rpl_semi_sync_%'"
+    }
+
+    /// Replicas connected through a binlog dump thread, for servers whose replicas do not set
+    /// `report_host`.
+    pub fn binlog_dump_clients(&self) -> &'static str {
+        "SELECT HOST FROM information_schema.PROCESSLIST WHERE COMMAND IN ('Binlog Dump', 'Binlog Dump GTID')"
+    }
+
+    /// Errant GTID computation (Oracle only): `gtid_subtract(a, b)`.
+    pub fn gtid_subtract(&self, a: &str, b: &str) -> Option<String> {
+        self.has_oracle_gtid().then(|| format!("SELECT GTID_SUBTRACT({}, {})", quote(a), quote(b)))
+    }
+
+    pub fn set_read_only(&self, on: bool) -> String {
+        format!("SET GLOBAL read_only = {}", on as u8)
+    }
+
+    pub fn set_super_read_only(&self, on: bool) -> Option<String> {
+        (!self.is_mariadb() && self.oracle_at_least(5, 7, 8)).then(|| format!("SET GLOBAL super_read_only = {}", on as u8))
+    }
+}
+
+/// Reads one column of SHOW REPLICA/SLAVE STATUS under either of its names (Oracle 8.0.22
+/// renamed `Master_*`/`Slave_*` to `Source_*`/`Replica_*`; MariaDB and older servers use the old
+/// names). `name` is the new name; the old one is derived.
+pub fn replica_status_column_names(new_name: &'static str) -> [String; 2] {
+    let old = new_name
+        .replace("Source", "Master")
+        .replace("source", "master")
+        .replace("Replica", "Slave")
+        .replace("replica", "slave");
+    [new_name.to_string(), old]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(version: &str) -> Dialect {
+        Dialect::detect(version, "")
+    }
+
+    #[test]
+    fn detects_flavors() {
+        assert_eq!(Dialect::detect("10.11.6-MariaDB-0+deb12u1", "Debian 12").flavor, Flavor::MariaDb);
+        assert_eq!(Dialect::detect("8.0.36-28", "Percona Server (GPL), Release 28").flavor, Flavor::Percona);
+        assert_eq!(Dialect::detect("9.7.4", "(Debian)").flavor, Flavor::MySql);
+        assert_eq!(Version::parse("8.0.22-log"), Version(8, 0, 22));
+    }
+
+    #[test]
+    fn keyword_boundaries_follow_the_8_0_22_and_8_0_23_renames() {
+        assert_eq!(d("5.7.44").show_replica_status(), "SHOW SLAVE STATUS");
+        assert_eq!(d("8.0.21").show_replica_status(), "SHOW SLAVE STATUS");
+        assert_eq!(d("8.0.22").show_replica_status(), "SHOW REPLICA STATUS");
+        assert_eq!(d("8.0.22").start_replica(), "START REPLICA");
+        assert_eq!(d("8.0.22").show_replica_hosts(), "SHOW REPLICAS");
+        assert!(d("8.0.22").change_source(&ChangeSource { port: Some(1), ..Default::default() }).starts_with("CHANGE MASTER TO"));
+        assert!(d("8.0.23").change_source(&ChangeSource { port: Some(1), ..Default::default() }).starts_with("CHANGE REPLICATION SOURCE TO SOURCE_PORT=1"));
+        assert_eq!(d("8.0.25").log_replica_updates_variable(), "log_slave_updates");
+        assert_eq!(d("8.0.26").log_replica_updates_variable(), "log_replica_updates");
+        assert_eq!(d("8.0.40").show_binlog_status(), "SHOW MASTER STATUS");
+        assert_eq!(d("8.4.3").show_binlog_status(), "SHOW BINARY LOG STATUS");
+        assert_eq!(d("9.7.4").show_binlog_status(), "SHOW BINARY LOG STATUS");
+        assert_eq!(d("9.7.4").reset_replica_all(), "RESET REPLICA ALL");
+    }
+
+    #[test]
+    fn mariadb_keeps_its_own_syntax_in_every_version() {
+        let m = d("11.4.2-MariaDB");
+        assert_eq!(m.show_replica_status(), "SHOW SLAVE STATUS");
+        assert_eq!(m.show_binlog_status(), "SHOW MASTER STATUS");
+        assert_eq!(m.log_replica_updates_variable(), "log_slave_updates");
+        let sql = m.change_source(&ChangeSource {
+            host: Some("db1".into()),
+            port: Some(3306),
+            gtid: Some(GtidMode::On),
+            get_public_key: Some(true),
+            ..Default::default()
+        });
+        assert_eq!(sql, "CHANGE MASTER TO MASTER_HOST='db1', MASTER_PORT=3306, MASTER_USE_GTID=slave_pos");
+        assert!(m.gtid_subtract("a", "b").is_none());
+        assert!(m.variables_query().contains("gtid_slave_pos"));
+    }
+
+    #[test]
+    fn change_source_mentions_only_what_is_set_and_quotes_literals() {
+        let sql = d("9.7.4").change_source(&ChangeSource {
+            host: Some("h'x".into()),
+            user: Some("repl".into()),
+            password: Some("p\\w".into()),
+            gtid: Some(GtidMode::On),
+            get_public_key: Some(true),
+            connect_retry: Some(1),
+            ..Default::default()
+        });
+        assert_eq!(
+            sql,
+            "CHANGE REPLICATION SOURCE TO SOURCE_HOST='h''x', SOURCE_USER='repl', SOURCE_PASSWORD='p\\\\w', \
+             SOURCE_AUTO_POSITION=1, SOURCE_CONNECT_RETRY=1, GET_SOURCE_PUBLIC_KEY=1"
+        );
+    }
+
+    #[test]
+    fn column_names_cover_both_generations() {
+        assert_eq!(replica_status_column_names("Source_Host"), ["Source_Host".to_string(), "Master_Host".into()]);
+        assert_eq!(
+            replica_status_column_names("Replica_SQL_Running"),
+            ["Replica_SQL_Running".to_string(), "Slave_SQL_Running".into()]
+        );
+        assert_eq!(
+            replica_status_column_names("Read_Source_Log_Pos"),
+            ["Read_Source_Log_Pos".to_string(), "Read_Master_Log_Pos".into()]
+        );
+    }
+}

@@ -1,13 +1,14 @@
 //! The web application and the model shared by browser and server.
 //!
 //! # Layout
-//! - `model`: instances, keys, clusters, the replication tree (pure, serializable).
+//! - `model`:   instances, keys, clusters, the replication tree (pure, serializable).
+//! - `api`:     server functions the pages call, and the trait the server implements for them.
+//! - `pages`:   one module per page.
+//! - `shell`:   the HTML document, the router and the page frame.
 
+pub mod api;
 pub mod model;
+pub mod pages;
+mod shell;
 
-use leptos::prelude::*;
-
-#[component]
-pub fn App() -> impl IntoView {
-    view! { <p>"orchestrator"</p> }
-}
+pub use shell::{shell, App};

@@ -6,11 +6,23 @@
 //! - `topology`:  pure views of observed servers: clusters, depth, problems, text rendering.
 //! - `discovery`: continuous probing of every known server, crawling, forget.
 //! - `store`:     the node's database (SQLite by default): observed cache, intent, audit.
+//! - `http`:      the orchestrator-compatible JSON API and the web UI.
+//! - `node`:      `start`: one node (store, discovery, HTTP) under one cancellation token.
+//! - `cli`:       `orchestrator -c <command>`, a thin client of the API; `orchestrator http`.
 //! - `sandbox`:   real MariaDB / MySQL servers on loopback ports for tests and the demo.
+//! - `demo`:      `orchestrator demo`: the seed environment on one machine.
+//! - `bench`:     `orchestrator bench ...`: measured figures.
 
+pub mod bench;
+pub mod cli;
 pub mod config;
+pub mod demo;
 pub mod discovery;
+pub mod http;
 pub mod mysql;
+pub mod node;
 pub mod sandbox;
 pub mod store;
 pub mod topology;
+
+pub use node::{start, Listeners, Node};

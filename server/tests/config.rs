@@ -687,3 +687,15 @@ fn no_input_panics() {
         let _ = config::parse(&text, "fuzz.json");
     }
 }
+
+#[test]
+fn the_shipped_seed_environment_config_loads_without_warnings() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../conf/orchestrator/config.json");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let env = |name: &str| (name == "ORCHESTRATOR_TOPOLOGY_PASSWORD").then(|| "s3cret".to_string());
+    let loaded = config::parse_with_env(&text, "conf/orchestrator/config.json", &env).unwrap();
+    assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
+    assert_eq!(loaded.config.discovery.discovery_seeds, vec!["mysql1:3306".to_string()]);
+    assert_eq!(loaded.config.topology.mysql_topology_password.expose(), "s3cret");
+    assert_eq!(loaded.config.instance_poll(), Duration::from_secs(1));
+}

@@ -1,5 +1,6 @@
 //! The serializable model shared by the server, the CLI and the browser.
 
+pub mod display;
 pub mod instance;
 pub mod key;
 pub mod tree;

@@ -2,6 +2,7 @@
 //! orchestrator's text rendering (`ascii`).
 
 pub mod ascii;
+pub mod clusters;
 pub mod derive;
 
 pub use derive::{derive, Declarations, DeriveSettings, Observed};

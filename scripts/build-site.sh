@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Builds the browser bundle into target/site/pkg without cargo-leptos (see facts: it needs a
+# newer rustc and downloads tools): wasm32 build of `frontend`, wasm-bindgen, then the CSS.
+# The server finds it through LEPTOS_SITE_ROOT or next to its executable (target/site).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+profile="${WASM_PROFILE:-wasm-release}"
+out=target/site/pkg
+cargo build -p frontend --lib --target wasm32-unknown-unknown --profile "$profile"
+mkdir -p "$out"
+wasm-bindgen --target web --no-typescript --out-dir "$out" --out-name orchestrator \
+  "target/wasm32-unknown-unknown/$profile/frontend.wasm"
+cp style/main.css "$out/orchestrator.css"

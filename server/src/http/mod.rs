@@ -1,0 +1,66 @@
+//! The node's HTTP face: orchestrator's JSON API under `/api`, the web UI (Leptos pages, server
+//! functions under `/_sfn`, static files under `/pkg`). The router is built apart from serving
+//! it, so handler tests need no socket.
+//!
+//! # Layout
+//! - `api`:   `/api/...` handlers.
+//! - `error`: `ApiError` and its HTTP statuses (the only place statuses are chosen).
+//! - `web`:   Leptos routes, the pages' view of the node, static files.
+
+pub mod api;
+pub mod error;
+pub mod web;
+
+use crate::discovery::Discovery;
+use crate::store::Store;
+use crate::topology::ascii::AsciiSettings;
+use crate::topology::clusters::RecoveryFilters;
+use axum::Router;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// What handlers need besides discovery and the store.
+#[derive(Clone, Debug)]
+pub struct ApiSettings {
+    pub default_port: u16,
+    pub ascii: AsciiSettings,
+    pub recovery_filters: RecoveryFilters,
+    /// `ReadOnly`: refuse every mutation.
+    pub read_only: bool,
+    /// This node's name and a random token identifying this run (orchestrator's `/api/status`).
+    pub hostname: String,
+    pub token: String,
+    pub started_at: chrono::DateTime<chrono::Utc>,
+    /// e.g. `sqlite:/var/lib/orchestrator/orchestrator.sqlite3`.
+    pub backend_description: String,
+}
+
+/// State shared by every API handler.
+#[derive(Clone)]
+pub struct AppState {
+    pub discovery: Discovery,
+    pub store: Store,
+    pub settings: Arc<ApiSettings>,
+}
+
+/// Where the built browser bundle (`pkg/orchestrator.js`, `_bg.wasm`, `.css`) is served from.
+pub fn default_site_root() -> PathBuf {
+    if let Some(dir) = std::env::var_os("LEPTOS_SITE_ROOT") {
+        return PathBuf::from(dir);
+    }
+    if let Some(exe_dir) = std::env::current_exe().ok().and_then(|p| p.parent().map(|d| d.to_path_buf())) {
+        for candidate in [exe_dir.join("site"), exe_dir.join("../site")] {
+            if candidate.join("pkg").is_dir() {
+                return candidate;
+            }
+        }
+    }
+    PathBuf::from("target/site")
+}
+
+/// The whole router: API, pages, static files.
+pub fn router(state: AppState, site_root: PathBuf) -> Router {
+    let api = Router::new().nest("/api", api::routes()).with_state(state.clone());
+    api.merge(web::router(state, site_root))
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+}

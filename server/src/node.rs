@@ -1,0 +1,230 @@
+//! One node: the store, continuous discovery and the HTTP server, started by one function that
+//! `orchestrator http` and every integration test call alike, and stopped by one cancellation
+//! token (HTTP first, then discovery, then a last flush of the store).
+
+use crate::config::{Backend, Config};
+use crate::discovery::{Discovery, DiscoverySettings};
+use crate::http::{self, ApiSettings, AppState};
+use crate::mysql::probe::{HostnameMethod, ProbeSettings, SiteQueries};
+use crate::store::Store;
+use crate::topology::ascii::AsciiSettings;
+use crate::topology::clusters::RecoveryFilters;
+use crate::topology::DeriveSettings;
+use app::model::InstanceKey;
+use regex::Regex;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+/// Sockets the node serves on, bound by the caller (tests bind port 0).
+pub struct Listeners {
+    pub http: TcpListener,
+}
+
+/// Why a node could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("{0}")]
+    Store(#[from] crate::store::StoreError),
+    #[error("BackendDB \"mysql\" is not available yet in this version; use \"sqlite\" (the default)")]
+    UnsupportedBackend,
+    #[error("cannot read the listener's address: {0}")]
+    Listener(std::io::Error),
+}
+
+/// A running node.
+pub struct Node {
+    /// Where the HTTP server listens.
+    pub addr: SocketAddr,
+    pub discovery: Discovery,
+    pub store: Store,
+    serving: tokio::task::JoinHandle<()>,
+    shutdown: CancellationToken,
+}
+
+impl Node {
+    /// Waits until the node has stopped (after `shutdown` was cancelled) and its last
+    /// observations are written.
+    pub async fn stopped(self) {
+        let _ = self.serving.await;
+        if let Err(e) = self.discovery.flush().await {
+            tracing::error!(error = %e, "final write to the store failed");
+        }
+    }
+
+    /// Cancels the node's token and waits for it to stop.
+    pub async fn stop(self) {
+        self.shutdown.cancel();
+        self.stopped().await;
+    }
+}
+
+/// Starts a node. Returns once the store is open, discovery runs and HTTP is being served.
+pub async fn start(config: Config, listeners: Listeners, shutdown: CancellationToken) -> Result<Node, StartError> {
+    let store = match config.backend() {
+        Backend::Sqlite => Store::open_sqlite(&config.sqlite_path()).await?,
+        Backend::MySql => return Err(StartError::UnsupportedBackend),
+    };
+    let discovery = Discovery::start(discovery_settings(&config), store.clone(), shutdown.child_token()).await?;
+    for seed in &config.discovery.discovery_seeds {
+        match InstanceKey::parse(seed, config.default_instance_port()) {
+            Ok(key) => {
+                if let Err(e) = discovery.discover_async(&key) {
+                    tracing::warn!(seed = %key, error = %e, "discovery seed not used");
+                }
+            }
+            Err(e) => tracing::warn!(seed = %seed, error = %e, "invalid DiscoverySeeds entry"),
+        }
+    }
+    let state = AppState { discovery: discovery.clone(), store: store.clone(), settings: Arc::new(api_settings(&config)) };
+    let router = http::router(state, http::default_site_root());
+    let addr = listeners.http.local_addr().map_err(StartError::Listener)?;
+    let stop = shutdown.clone();
+    let serving = tokio::spawn(async move {
+        let served = axum::serve(listeners.http, router).with_graceful_shutdown(async move { stop.cancelled().await }).await;
+        if let Err(e) = served {
+            tracing::error!(error = %e, "HTTP server failed");
+        }
+    });
+    tracing::info!(%addr, "orchestrator node serving");
+    Ok(Node { addr, discovery, store, serving, shutdown })
+}
+
+/// What discovery takes from the configuration.
+pub fn discovery_settings(config: &Config) -> DiscoverySettings {
+    let d = &config.discovery;
+    let regexes = |list: &[String]| list.iter().filter_map(|p| Regex::new(p).ok()).collect::<Vec<_>>();
+    let hostname_method = match config.mysql_hostname_resolve() {
+        crate::config::MySqlHostnameResolve::None => HostnameMethod::AsGiven,
+        crate::config::MySqlHostnameResolve::ReportHost => HostnameMethod::ReportHost,
+        crate::config::MySqlHostnameResolve::Hostname => HostnameMethod::Hostname,
+    };
+    DiscoverySettings {
+        poll_interval: config.instance_poll(),
+        max_concurrency: d.discovery_max_concurrency,
+        user: config.topology.mysql_topology_user.clone(),
+        password: config.topology.mysql_topology_password.expose().to_string(),
+        connect_timeout: config.mysql_connect_timeout(),
+        read_timeout: config.mysql_discovery_read_timeout(),
+        probe: ProbeSettings {
+            hostname_method,
+            default_port: config.default_instance_port(),
+            site: SiteQueries {
+                data_center: d.detect_data_center_query.clone(),
+                region: d.detect_region_query.clone(),
+                physical_environment: d.detect_physical_environment_query.clone(),
+                instance_alias: d.detect_instance_alias_query.clone(),
+                cluster_alias: d.detect_cluster_alias_query.clone(),
+                promotion_rule: d.detect_promotion_rule_query.clone(),
+                replication_lag: d.replication_lag_query.clone(),
+            },
+        },
+        derive: DeriveSettings {
+            poll_interval: config.instance_poll(),
+            reasonable_lag_seconds: d.reasonable_replication_lag_seconds as i64,
+            data_center_pattern: config.data_center_pattern().cloned(),
+            region_pattern: config.region_pattern().cloned(),
+            physical_environment_pattern: config.physical_environment_pattern().cloned(),
+            cluster_name_to_alias: d
+                .cluster_name_to_alias
+                .iter()
+                .filter_map(|(re, alias)| Regex::new(re).ok().map(|r| (r, alias.clone())))
+                .collect(),
+        },
+        ignore_hostnames: regexes(&d.discovery_ignore_hostname_filters),
+        ignore_replica_hostnames: regexes(&d.discovery_ignore_replica_hostname_filters),
+        ignore_master_hostnames: regexes(&d.discovery_ignore_master_hostname_filters),
+    }
+}
+
+fn api_settings(config: &Config) -> ApiSettings {
+    ApiSettings {
+        default_port: config.default_instance_port(),
+        ascii: AsciiSettings {
+            maintenance_lag_seconds: config.discovery.reasonable_maintenance_replication_lag_seconds as i64,
+        },
+        recovery_filters: RecoveryFilters {
+            master: config.recovery.recover_master_cluster_filters.clone(),
+            intermediate_master: config.recovery.recover_intermediate_master_cluster_filters.clone(),
+        },
+        read_only: config.service.read_only,
+        hostname: local_hostname(),
+        token: format!("{:016x}", rand::random::<u64>()),
+        started_at: chrono::Utc::now(),
+        backend_description: format!("sqlite:{}", config.sqlite_path().display()),
+    }
+}
+
+pub fn local_hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_string())
+        .ok()
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "localhost".into())
+}
+
+/// Finds the configuration file: `--config`, else the first of orchestrator's default paths
+/// that exists, else built-in defaults.
+pub fn config_path(explicit: Option<&PathBuf>) -> Option<PathBuf> {
+    if let Some(p) = explicit {
+        return Some(p.clone());
+    }
+    crate::config::DEFAULT_PATHS.iter().map(PathBuf::from).find(|p| p.is_file())
+}
+
+/// `orchestrator http`: runs a node until SIGINT or SIGTERM.
+pub async fn run_http(inv: &crate::cli::Invocation) -> i32 {
+    let config = match config_path(inv.config.as_ref()) {
+        Some(path) => match crate::config::load(&path) {
+            Ok(loaded) => {
+                for w in &loaded.warnings {
+                    eprintln!("orchestrator: warning: {w}");
+                }
+                loaded.config
+            }
+            Err(e) => {
+                eprintln!("orchestrator: {e}");
+                return crate::config::ConfigError::EXIT_STATUS;
+            }
+        },
+        None => Config::default(),
+    };
+    let addr = config.listen_addr();
+    let listener = match TcpListener::bind(&addr).await {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("orchestrator: cannot listen on {addr}: {e}");
+            return 1;
+        }
+    };
+    let shutdown = CancellationToken::new();
+    let node = match start(config, Listeners { http: listener }, shutdown.clone()).await {
+        Ok(n) => n,
+        Err(e) => {
+            eprintln!("orchestrator: {e}");
+            return 1;
+        }
+    };
+    eprintln!("orchestrator: serving on http://{}", node.addr);
+    wait_for_signal().await;
+    shutdown.cancel();
+    node.stopped().await;
+    0
+}
+
+pub async fn wait_for_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = match signal(SignalKind::terminate()) {
+        Ok(s) => s,
+        Err(_) => {
+            let _ = tokio::signal::ctrl_c().await;
+            return;
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+}

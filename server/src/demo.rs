@@ -3,7 +3,7 @@
 //! node on http://127.0.0.1:3000 that has discovered them. Ctrl-C stops everything.
 
 use crate::config::Config;
-use crate::node::{start, wait_for_signal, Listeners};
+use crate::node::{start, stop_signal, Listeners};
 use crate::sandbox::{Sandbox, SandboxFlavor, SandboxOptions, Shape, TOPOLOGY_PASSWORD, TOPOLOGY_USER};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -31,6 +31,8 @@ pub fn demo_config(listen: &str, data_dir: &std::path::Path) -> Result<Config, S
 }
 
 pub async fn run(inv: &crate::cli::Invocation) -> i32 {
+    // From the start, so that Ctrl-C while the servers start still removes them.
+    let signalled = stop_signal();
     let flavor = match inv.positional.get(1).map(String::as_str) {
         None => SandboxFlavor::MariaDb,
         Some(name) => match SandboxFlavor::parse(name) {
@@ -81,7 +83,7 @@ pub async fn run(inv: &crate::cli::Invocation) -> i32 {
         eprintln!("  {:7} {}   (mysql -h127.0.0.1 -P{} -u{} -p{})", s.name, sandbox.key(i), s.port, TOPOLOGY_USER, TOPOLOGY_PASSWORD);
     }
     eprintln!("\nWeb UI:   http://{}\nTry:      ORCHESTRATOR_API=http://{} orchestrator -c topology\nCtrl-C stops the demo and removes its servers.", node.addr, node.addr);
-    wait_for_signal().await;
+    signalled.await;
     eprintln!("Stopping...");
     node.stop().await;
     drop(sandbox);

@@ -200,6 +200,8 @@ pub async fn run_http(inv: &crate::cli::Invocation) -> i32 {
         }
     };
     let shutdown = CancellationToken::new();
+    // Installed before serving, so that a SIGTERM arriving during start-up stops gracefully.
+    let signalled = stop_signal();
     let node = match start(config, Listeners { http: listener }, shutdown.clone()).await {
         Ok(n) => n,
         Err(e) => {
@@ -208,23 +210,29 @@ pub async fn run_http(inv: &crate::cli::Invocation) -> i32 {
         }
     };
     eprintln!("orchestrator: serving on http://{}", node.addr);
-    wait_for_signal().await;
+    signalled.await;
     shutdown.cancel();
     node.stopped().await;
     0
 }
 
-pub async fn wait_for_signal() {
+/// Resolves on SIGINT or SIGTERM. The handlers are installed when this is called, not when the
+/// returned future is first polled.
+pub fn stop_signal() -> impl std::future::Future<Output = ()> {
     use tokio::signal::unix::{signal, SignalKind};
-    let mut term = match signal(SignalKind::terminate()) {
-        Ok(s) => s,
-        Err(_) => {
-            let _ = tokio::signal::ctrl_c().await;
-            return;
+    let term = signal(SignalKind::terminate());
+    let int = signal(SignalKind::interrupt());
+    async move {
+        match (term, int) {
+            (Ok(mut term), Ok(mut int)) => {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = int.recv() => {}
+                }
+            }
+            _ => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
         }
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = term.recv() => {}
     }
 }

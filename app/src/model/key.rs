@@ -22,7 +22,7 @@ pub enum KeyError {
     Empty,
     #[error("invalid port {0:?} in instance name (expected 1-65535)")]
     BadPort(String),
-    #[error("invalid host name {0:?}")]
+    #[error("invalid host name {0:?} (letters, digits, '.', '-', '_'; ':' only in an IPv6 address)")]
     BadHost(String),
 }
 
@@ -72,6 +72,10 @@ impl InstanceKey {
         if !valid || host.len() > 255 {
             return Err(KeyError::BadHost(host.into()));
         }
+        // A colon is only valid inside an IPv6 address: `db1:3306:7` is a typo, not a host.
+        if host.contains(':') && host.split('%').next().unwrap_or("").parse::<std::net::Ipv6Addr>().is_err() {
+            return Err(KeyError::BadHost(host.into()));
+        }
         if port == 0 {
             return Err(KeyError::BadPort("0".into()));
         }
@@ -115,5 +119,8 @@ mod tests {
         assert_eq!(InstanceKey::parse("db:x", 3306), Err(KeyError::BadPort("x".into())));
         assert!(matches!(InstanceKey::parse("d b:1", 3306), Err(KeyError::BadHost(_))));
         assert!(matches!(InstanceKey::parse("a;drop:1", 3306), Err(KeyError::BadHost(_))));
+        assert!(matches!(InstanceKey::parse("db1:3306:7", 3306), Err(KeyError::BadHost(_))));
+        assert!(matches!(InstanceKey::from_parts("db1:3306", 3306), Err(KeyError::BadHost(_))));
+        assert_eq!(InstanceKey::parse("fe80::1%eth0", 3306).unwrap().hostname, "fe80::1%eth0");
     }
 }

@@ -86,13 +86,7 @@ impl Invocation {
     /// `-i` as an instance key (usage error when missing or malformed).
     pub fn instance(&self) -> Result<InstanceKey, Failure> {
         let text = self.instance_text().ok_or_else(|| Failure::Usage("this command needs -i host[:port]".into()))?;
-        let key = InstanceKey::parse(text, self.default_port).map_err(|e| Failure::Usage(format!("-i {text:?}: {e}")))?;
-        // `InstanceKey::parse` reads any text with several colons as a bare IPv6 host, so a typo
-        // such as `db1:3306:1` would be looked up as an unknown instance instead of refused.
-        if key.hostname.contains(':') && key.hostname.split('%').next().unwrap_or("").parse::<std::net::Ipv6Addr>().is_err() {
-            return Err(Failure::Usage(format!("-i {text:?}: expected host[:port] (a host with ':' must be an IPv6 address)")));
-        }
-        Ok(key)
+        InstanceKey::parse(text, self.default_port).map_err(|e| Failure::Usage(format!("-i {text:?}: {e}")))
     }
 }
 
@@ -147,7 +141,11 @@ pub async fn main_entry(args: Vec<String>) -> i32 {
             println!("{}", env!("CARGO_PKG_VERSION"));
             0
         }
-        (Some(name), _) => {
+        (Some(_), [extra, ..]) => {
+            eprintln!("orchestrator: unexpected argument {extra:?} after -c (give instances with -i and -d)");
+            2
+        }
+        (Some(name), []) => {
             if let Some(path) = inv.config.clone() {
                 match crate::config::load(&path) {
                     Ok(loaded) => inv.default_port = loaded.config.default_instance_port(),

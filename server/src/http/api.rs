@@ -112,11 +112,6 @@ fn key_of(host: &str, port: &str) -> Result<InstanceKey, ApiError> {
         .ok()
         .filter(|p| *p > 0)
         .ok_or_else(|| ApiError::BadRequest(format!("invalid port {port:?} (expected 1-65535)")))?;
-    if host.contains(':') && host.split('%').next().unwrap_or("").parse::<std::net::Ipv6Addr>().is_err() {
-        // A colon is only valid in an IPv6 address; `db1:3306` here means a port was typed
-        // into the host segment.
-        return Err(ApiError::BadRequest(format!("invalid host name {host:?} (a ':' is only valid in an IPv6 address)")));
-    }
     Ok(InstanceKey::from_parts(host, port)?)
 }
 

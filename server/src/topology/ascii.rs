@@ -39,7 +39,11 @@ pub fn render(members: &[Instance], settings: AsciiSettings, tabulated: bool, ta
             cells
         })
         .collect();
-    align(&rows, if tabulated { "|" } else { " " })
+    if tabulated {
+        align(&rows, "|", true)
+    } else {
+        align(&rows, " ", false)
+    }
 }
 
 fn name_cell(depth: usize, inst: &Instance) -> String {
@@ -116,8 +120,10 @@ fn status_text(inst: &Instance, settings: AsciiSettings) -> String {
     .to_string()
 }
 
-/// Left-aligns every column but the last, joined by `separator`.
-fn align(rows: &[Vec<String>], separator: &str) -> String {
+/// Aligns columns joined by `separator`, as orchestrator's `util.Tabulate` does: left-aligned,
+/// except the lag column, which is right-aligned in the tabulated form, where every column is
+/// padded (the plain form only aligns the brackets, so nothing trails).
+fn align(rows: &[Vec<String>], separator: &str, tabulated: bool) -> String {
     let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
     let mut widths = vec![0usize; columns];
     for row in rows {
@@ -132,12 +138,18 @@ fn align(rows: &[Vec<String>], separator: &str) -> String {
             if i > 0 {
                 line.push_str(separator);
             }
-            line.push_str(cell);
-            if i + 1 < row.len() {
-                line.push_str(&" ".repeat(widths[i] - cell.chars().count()));
+            let pad = " ".repeat(widths[i] - cell.chars().count());
+            if tabulated && i == 1 {
+                line.push_str(&pad);
+                line.push_str(cell);
+            } else {
+                line.push_str(cell);
+                if tabulated || i + 1 < row.len() {
+                    line.push_str(&pad);
+                }
             }
         }
-        out.push_str(line.trim_end());
+        out.push_str(&line);
         out.push('\n');
     }
     out
@@ -195,8 +207,8 @@ mod tests {
         dead.is_last_check_valid = false;
         let text = render(&[primary, lagging, dead], S, true, None);
         let lines: Vec<&str> = text.lines().collect();
-        assert_eq!(lines[0], "db1:3306 (mysql1)|0s     |ok     |8.0.36|rw|ROW|>>,GTID");
-        assert_eq!(lines[1], "+ db2:3306       |42s    |lag    |8.0.36|ro|ROW|>>,GTID");
+        assert_eq!(lines[0], "db1:3306 (mysql1)|     0s|ok     |8.0.36|rw|ROW|>>,GTID");
+        assert_eq!(lines[1], "+ db2:3306       |    42s|lag    |8.0.36|ro|ROW|>>,GTID");
         assert_eq!(lines[2], "- db3:3306       |unknown|invalid|8.0.36|ro|ROW|>>,GTID");
     }
 }

@@ -91,6 +91,10 @@ struct Metrics {
     latency_nanos: AtomicU64,
     statements: AtomicU64,
     round_trips: AtomicU64,
+    /// Connections opened (each also detects the dialect), and the time they took; included in
+    /// the latency of the probe that needed them.
+    connects: AtomicU64,
+    connect_nanos: AtomicU64,
 }
 
 /// A summary of discovery's work since start.
@@ -108,6 +112,11 @@ pub struct MetricsSnapshot {
     pub round_trips_per_probe: f64,
     #[serde(rename = "KnownInstances")]
     pub known_instances: usize,
+    /// Connections opened to managed servers (a probe reuses its server's connection).
+    #[serde(rename = "Connects")]
+    pub connects: u64,
+    #[serde(rename = "MeanConnectMillis")]
+    pub mean_connect_ms: f64,
 }
 
 struct Inner {
@@ -116,6 +125,9 @@ struct Inner {
     probers: Mutex<HashMap<InstanceKey, Prober>>,
     concurrency: Arc<Semaphore>,
     store: Store,
+    /// Held while observations are written or deleted, so that a flush that took an observation
+    /// just before `forget` cannot write it back after `forget` deleted it.
+    store_writes: tokio::sync::Mutex<()>,
     changed: watch::Sender<u64>,
     cancel: CancellationToken,
     metrics: Metrics,
@@ -146,6 +158,7 @@ impl Discovery {
                 state: RwLock::new(state),
                 probers: Mutex::new(HashMap::new()),
                 store,
+                store_writes: tokio::sync::Mutex::new(()),
                 changed,
                 cancel,
                 metrics: Metrics::default(),
@@ -185,9 +198,11 @@ impl Discovery {
             Ok(canonical) => self.instance(&canonical).ok_or_else(|| DiscoveryError::Unreachable(format!("{key} was forgotten meanwhile"))),
             Err(reason) => {
                 if !was_known && !self.is_referenced(key) {
-                    // A server nobody knew and that does not answer is not kept.
-                    self.drop_prober(key);
-                    self.state().forget(std::slice::from_ref(key), Duration::ZERO);
+                    // A server nobody knew and that does not answer is not kept, not even in the
+                    // store (a flush may have written its placeholder meanwhile).
+                    if let Err(e) = self.forget_for(std::slice::from_ref(key), Duration::ZERO).await {
+                        tracing::error!(error = %e, "removing an unreachable server from the store failed");
+                    }
                 }
                 Err(DiscoveryError::Unreachable(reason))
             }
@@ -222,14 +237,20 @@ impl Discovery {
 
     /// Forgets servers: they stop being probed and leave the store.
     pub async fn forget(&self, keys: &[InstanceKey]) -> Result<(), crate::store::StoreError> {
+        self.forget_for(keys, self.inner.settings.poll_interval * 3).await
+    }
+
+    /// Forgets servers, keeping them from being rediscovered by the crawl for `grace`.
+    async fn forget_for(&self, keys: &[InstanceKey], grace: Duration) -> Result<(), crate::store::StoreError> {
         let keys: Vec<InstanceKey> = {
             let state = self.state();
             keys.iter().map(|k| state.resolve(k)).collect()
         };
+        let _writes = self.inner.store_writes.lock().await;
         for key in &keys {
             self.drop_prober(key);
         }
-        self.state().forget(&keys, self.inner.settings.poll_interval * 3);
+        self.state().forget(&keys, grace);
         self.inner.store.delete_instances(&keys).await?;
         self.notify_changed();
         Ok(())
@@ -278,6 +299,7 @@ impl Discovery {
         let m = &self.inner.metrics;
         let probes = m.probes.load(Ordering::Relaxed);
         let ok = probes.saturating_sub(m.failures.load(Ordering::Relaxed)).max(1) as f64;
+        let connects = m.connects.load(Ordering::Relaxed);
         MetricsSnapshot {
             probes,
             failures: m.failures.load(Ordering::Relaxed),
@@ -285,11 +307,14 @@ impl Discovery {
             statements_per_probe: m.statements.load(Ordering::Relaxed) as f64 / ok,
             round_trips_per_probe: m.round_trips.load(Ordering::Relaxed) as f64 / ok,
             known_instances: self.state().observed.len(),
+            connects,
+            mean_connect_ms: m.connect_nanos.load(Ordering::Relaxed) as f64 / connects.max(1) as f64 / 1e6,
         }
     }
 
     /// Writes pending observations now (used at shutdown and by tests).
     pub async fn flush(&self) -> Result<(), crate::store::StoreError> {
+        let _writes = self.inner.store_writes.lock().await;
         let (save, delete) = self.state().take_dirty();
         if !save.is_empty() {
             self.inner.store.save_instances(&save).await?;
@@ -364,6 +389,8 @@ impl Discovery {
         }
         let source = probe.instance.master_key.clone();
         let replicas = probe.reported_replicas.clone();
+        let io_reconnected = probe.instance.replication_io_thread_running
+            && self.state().observed.get(&canonical).is_some_and(|o| !o.instance.replication_io_thread_running);
         let obs = Observed {
             instance: probe.instance,
             reported_replicas: probe.reported_replicas,
@@ -373,6 +400,9 @@ impl Discovery {
             return; // forgotten while the probe ran
         }
         self.notify_changed();
+        if io_reconnected {
+            self.source_reachable_again(&source);
+        }
 
         let settings = &self.inner.settings;
         let mut neighbours = Vec::new();
@@ -393,6 +423,31 @@ impl Discovery {
                 self.ensure_prober(&n, None);
             }
         }
+    }
+
+    /// A replica's IO thread just reconnected to `source`: if discovery considers the source
+    /// down, probe it now rather than at the end of its backoff, so a restarted primary shows
+    /// valid again within a poll interval of its replicas noticing.
+    fn source_reachable_again(&self, source: &InstanceKey) {
+        let source = {
+            let state = self.state();
+            let key = state.resolve(source);
+            match state.observed.get(&key) {
+                Some(o) if !o.instance.is_last_check_valid => key,
+                _ => return,
+            }
+        };
+        let probers = self.inner.probers.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(p) = probers.get(&source) {
+            // A full queue already holds a request to probe.
+            let _ = p.commands.try_send(ProberCommand::ProbeNow(None));
+        }
+    }
+
+    /// Called by a prober that opened a connection.
+    fn on_connected(&self, took: Duration) {
+        self.inner.metrics.connects.fetch_add(1, Ordering::Relaxed);
+        self.inner.metrics.connect_nanos.fetch_add(took.as_nanos() as u64, Ordering::Relaxed);
     }
 
     fn on_probe_failure(&self, target: &InstanceKey, started: DateTime<Utc>, error: &str) {

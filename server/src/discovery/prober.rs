@@ -18,7 +18,7 @@ pub type ProbeOutcome = Result<InstanceKey, String>;
 
 /// Requests to a prober.
 pub enum ProberCommand {
-    /// Probe now; answer when done.
+    /// Probe now (also in the middle of a backoff); answer when done, if asked to.
     ProbeNow(Option<oneshot::Sender<ProbeOutcome>>),
 }
 
@@ -66,7 +66,8 @@ impl ProberTask {
                 _ = self.cancel.cancelled() => break,
                 _ = tokio::time::sleep_until(next.into()) => {}
                 cmd = self.commands.recv() => match cmd {
-                    Some(ProberCommand::ProbeNow(reply)) => waiters.extend(reply),
+                    Some(ProberCommand::ProbeNow(Some(reply))) => waiters.push(reply),
+                    Some(ProberCommand::ProbeNow(None)) => next = Instant::now(),
                     None => break,
                 },
             }
@@ -112,9 +113,11 @@ impl ProberTask {
 
     async fn connect_and_probe(&mut self, settings: &super::DiscoverySettings) -> Result<crate::mysql::probe::ProbeResult, MySqlError> {
         if self.conn.is_none() {
+            let clock = Instant::now();
             let spec = settings.connect_spec(&self.target);
             let conn = TextConn::connect(&spec).await?;
             self.conn = Some(ProbeConn::new(conn).await?);
+            self.discovery.on_connected(clock.elapsed());
         }
         let conn = self.conn.as_mut().expect("connection was just set");
         conn.probe(&self.target, &settings.probe).await

@@ -101,7 +101,15 @@ impl TextConn {
             // Managed servers may or may not have TLS; caching_sha2_password works either way.
             .ssl_mode(MySqlSslMode::Preferred)
             .statement_cache_capacity(0)
-            .charset("utf8mb4");
+            .charset("utf8mb4")
+            // sqlx would otherwise spend a round trip per connection on `SET sql_mode=...,
+            // time_zone=..., NAMES ...`: the handshake already selects utf8mb4, every value is read
+            // as text, and the operator's site queries must run under the server's own sql_mode
+            // (PIPES_AS_CONCAT would change what `||` means in them), as with orchestrator.
+            .pipes_as_concat(false)
+            .no_engine_substitution(false)
+            .timezone(None)
+            .set_names(false);
         let target = spec.target();
         let conn = match tokio::time::timeout(spec.connect_timeout, MySqlConnection::connect_with(&opts)).await {
             Err(_) => return Err(MySqlError::ConnectTimeout(target)),
@@ -118,27 +126,39 @@ impl TextConn {
     /// Runs one or more `;`-separated statements in one round trip and returns the rows of each
     /// statement's result set, in order (statements without a result set give an empty list).
     pub async fn query_sets(&mut self, sql: &str) -> Result<Vec<Vec<TextRow>>, MySqlError> {
+        match self.query_sets_partial(sql).await? {
+            (sets, None) => Ok(sets),
+            (_, Some(refused)) => Err(refused),
+        }
+    }
+
+    /// Like `query_sets`, but when the server refuses a statement (the server stops a batch at
+    /// its first error) the result sets of the statements before it are kept: returns them with
+    /// the refusal. Only an unreachable or hung server is an `Err`.
+    pub async fn query_sets_partial(&mut self, sql: &str) -> Result<(Vec<Vec<TextRow>>, Option<MySqlError>), MySqlError> {
         let started = std::time::Instant::now();
         let fut = async {
             let mut sets: Vec<Vec<TextRow>> = Vec::new();
             let mut current: Vec<TextRow> = Vec::new();
             let mut stream = self.conn.fetch_many(sql);
-            while let Some(item) = stream.try_next().await? {
-                match item {
-                    sqlx::Either::Left(_done) => sets.push(std::mem::take(&mut current)),
-                    sqlx::Either::Right(row) => current.push(text_row(&row)),
+            loop {
+                match stream.try_next().await {
+                    Ok(Some(sqlx::Either::Left(_done))) => sets.push(std::mem::take(&mut current)),
+                    Ok(Some(sqlx::Either::Right(row))) => current.push(text_row(&row)),
+                    Ok(None) => break,
+                    Err(e) => return (sets, Some(e)),
                 }
             }
             if !current.is_empty() {
                 sets.push(current);
             }
-            Ok::<_, sqlx::Error>(sets)
+            (sets, None)
         };
         match tokio::time::timeout(self.read_timeout, fut).await {
             Err(_) => Err(MySqlError::QueryTimeout { target: self.target.clone(), seconds: started.elapsed().as_secs_f64() }),
-            Ok(Err(e)) if is_connection_error(&e) => Err(MySqlError::Connect { target: self.target.clone(), reason: describe(&e) }),
-            Ok(Err(e)) => Err(MySqlError::Query { target: self.target.clone(), reason: describe(&e) }),
-            Ok(Ok(sets)) => Ok(sets),
+            Ok((_, Some(e))) if is_connection_error(&e) => Err(MySqlError::Connect { target: self.target.clone(), reason: describe(&e) }),
+            Ok((sets, Some(e))) => Ok((sets, Some(MySqlError::Query { target: self.target.clone(), reason: describe(&e) }))),
+            Ok((sets, None)) => Ok((sets, None)),
         }
     }
 

@@ -75,6 +75,10 @@ pub struct ChangeSource {
     /// MySQL 8+: fetch the source's RSA key for caching_sha2_password without TLS.
     pub get_public_key: Option<bool>,
     pub delay: Option<u32>,
+    /// Oracle `SOURCE_RETRY_COUNT`: reconnection attempts before the IO thread gives up (8.0.27+
+    /// defaults to 10, which stops a replica for good after a ~10 s outage of its source).
+    /// MariaDB has no such option in CHANGE MASTER (its `master_retry_count` is a server option).
+    pub retry_count: Option<u64>,
 }
 
 /// How a replica should position itself on its source.
@@ -259,6 +263,11 @@ impl Dialect {
         if let Some(d) = c.delay {
             opts.push(format!("{p}_DELAY={d}"));
         }
+        if let Some(n) = c.retry_count {
+            if !self.is_mariadb() {
+                opts.push(format!("{p}_RETRY_COUNT={n}"));
+            }
+        }
         format!("{stmt} {}", opts.join(", "))
     }
 
@@ -305,14 +314,31 @@ impl Dialect {
         format!("SELECT {}", cols.join(", "))
     }
 
-    /// Semi-sync settings and state; both the old (master/slave) and the 8.0.26+ (source/replica)
-    /// plugin names match, whichever is loaded.
-    pub fn semi_sync_variables(&self) -> &'static str {
-        "SHOW GLOBAL VARIABLES LIKE 'rpl_semi_sync_%'"
+    /// Which semi-sync variables exist (their plugins may come and go on Oracle MySQL); read once
+    /// per connection: on MySQL it is the most expensive statement a probe would otherwise send.
+    pub fn semi_sync_variables() -> &'static str {
+        "SHOW GLOBAL VARIABLES LIKE 'rpl_semi_sync%'"
     }
 
-    pub fn semi_sync_status(&self) -> &'static str {
-        "SHOW GLOBAL STATUS LIKE 'rpl_semi_sync_%'"
+    /// The semi-sync settings among `present` (names from [`SEMI_SYNC_SETTINGS`] that
+    /// `semi_sync_variables` listed), one column each, named after its variable. `None` when
+    /// there are none: selecting an unknown variable is an error.
+    pub fn semi_sync_settings_query(&self, present: &[&str]) -> Option<String> {
+        let cols: Vec<String> = SEMI_SYNC_SETTINGS
+            .iter()
+            .filter(|name| present.iter().any(|p| p.eq_ignore_ascii_case(name)))
+            .map(|name| format!("@@global.{name} AS {name}"))
+            .collect();
+        (!cols.is_empty()).then(|| format!("SELECT {}", cols.join(", ")))
+    }
+
+    /// The status a probe reads: uptime, semi-sync state (either plugin generation), and on
+    /// MariaDB the number of connected replicas (`Slaves_connected`), which tells whether the
+    /// replica list needs the processlist. Exact names: cheaper than a LIKE pattern.
+    pub fn status_query(&self) -> &'static str {
+        "SHOW GLOBAL STATUS WHERE Variable_name IN ('Uptime', 'Slaves_connected', \
+         'Rpl_semi_sync_master_status', 'Rpl_semi_sync_master_clients', 'Rpl_semi_sync_slave_status', \
+         'Rpl_semi_sync_source_status', 'Rpl_semi_sync_source_clients', 'Rpl_semi_sync_replica_status')"
     }
 
     /// Replicas connected through a binlog dump thread, for servers whose replicas do not set
@@ -334,6 +360,19 @@ impl Dialect {
         (!self.is_mariadb() && self.oracle_at_least(5, 7, 8)).then(|| format!("SET GLOBAL super_read_only = {}", on as u8))
     }
 }
+
+/// The semi-sync settings a probe reads: MariaDB and Oracle MySQL before 8.0.26 (or with the
+/// old plugins loaded) use the master/slave names, Oracle 8.0.26+ plugins the source/replica names.
+pub const SEMI_SYNC_SETTINGS: [&str; 8] = [
+    "rpl_semi_sync_master_enabled",
+    "rpl_semi_sync_master_timeout",
+    "rpl_semi_sync_master_wait_for_slave_count",
+    "rpl_semi_sync_slave_enabled",
+    "rpl_semi_sync_source_enabled",
+    "rpl_semi_sync_source_timeout",
+    "rpl_semi_sync_source_wait_for_replica_count",
+    "rpl_semi_sync_replica_enabled",
+];
 
 /// Reads one column of SHOW REPLICA/SLAVE STATUS under either of its names (Oracle 8.0.22
 /// renamed `Master_*`/`Slave_*` to `Source_*`/`Replica_*`; MariaDB and older servers use the old
@@ -407,12 +446,25 @@ mod tests {
             gtid: Some(GtidMode::On),
             get_public_key: Some(true),
             connect_retry: Some(1),
+            retry_count: Some(86400),
             ..Default::default()
         });
         assert_eq!(
             sql,
             "CHANGE REPLICATION SOURCE TO SOURCE_HOST='h''x', SOURCE_USER='repl', SOURCE_PASSWORD='p\\\\w', \
-             SOURCE_AUTO_POSITION=1, SOURCE_CONNECT_RETRY=1, GET_SOURCE_PUBLIC_KEY=1"
+             SOURCE_AUTO_POSITION=1, SOURCE_CONNECT_RETRY=1, GET_SOURCE_PUBLIC_KEY=1, SOURCE_RETRY_COUNT=86400"
+        );
+    }
+
+    #[test]
+    fn semi_sync_settings_select_only_variables_that_exist() {
+        let m = d("10.11.6-MariaDB");
+        assert_eq!(m.semi_sync_settings_query(&[]), None);
+        assert_eq!(m.semi_sync_settings_query(&["rpl_semi_sync_master_trace_level"]), None);
+        assert_eq!(
+            d("9.7.4").semi_sync_settings_query(&["RPL_SEMI_SYNC_SOURCE_ENABLED", "rpl_semi_sync_replica_enabled"]).unwrap(),
+            "SELECT @@global.rpl_semi_sync_source_enabled AS rpl_semi_sync_source_enabled, \
+             @@global.rpl_semi_sync_replica_enabled AS rpl_semi_sync_replica_enabled"
         );
     }
 

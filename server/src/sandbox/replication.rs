@@ -52,6 +52,8 @@ impl Sandbox {
             heartbeat_period: Some(2.0),
             // caching_sha2_password without TLS: without the key the IO thread fails (2061).
             get_public_key: Some(true),
+            // Keep retrying through a long outage of the source, as MariaDB does by default.
+            retry_count: Some(86400),
             ..Default::default()
         };
         if self.opts.gtid {

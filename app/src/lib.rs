@@ -2,12 +2,14 @@
 //!
 //! # Layout
 //! - `model`:   instances, keys, clusters, the replication tree (pure, serializable).
+//! - `rules`:   whether a topology change may happen and how (shared by server and browser).
 //! - `api`:     server functions the pages call, and the trait the server implements for them.
 //! - `pages`:   one module per page.
 //! - `shell`:   the HTML document, the router and the page frame.
 
 pub mod api;
 pub mod model;
+pub mod rules;
 pub mod pages;
 mod shell;
 

@@ -1,6 +1,7 @@
 //! The serializable model shared by the server, the CLI and the browser.
 
 pub mod display;
+pub mod gtid;
 pub mod instance;
 pub mod key;
 pub mod tree;

@@ -4,7 +4,7 @@
 
 pub mod conn;
 pub mod dialect;
-pub mod gtid;
+pub use app::model::gtid;
 pub mod probe;
 
 pub use conn::{ConnectSpec, MySqlError, TextConn, TextRow};

@@ -7,6 +7,7 @@
 //! - `discovery`: continuous probing of every known server, crawling, forget.
 //! - `store`:     the node's database (SQLite by default): observed cache, intent, audit.
 //! - `http`:      the orchestrator-compatible JSON API and the web UI.
+//! - `refactor`:  topology operations: rules, plans, dry runs, execution with rollback, audit.
 //! - `node`:      `start`: one node (store, discovery, HTTP) under one cancellation token.
 //! - `cli`:       `orchestrator -c <command>`, a thin client of the API; `orchestrator http`.
 //! - `sandbox`:   real MariaDB / MySQL servers on loopback ports for tests and the demo.
@@ -21,6 +22,7 @@ pub mod discovery;
 pub mod http;
 pub mod mysql;
 pub mod node;
+pub mod refactor;
 pub mod sandbox;
 pub mod store;
 pub mod topology;

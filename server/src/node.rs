@@ -6,7 +6,10 @@ use crate::config::{Backend, Config};
 use crate::discovery::{Discovery, DiscoverySettings};
 use crate::http::{self, ApiSettings, AppState};
 use crate::mysql::probe::{HostnameMethod, ProbeSettings, SiteQueries};
+use crate::refactor::executor::ExecSettings;
+use crate::refactor::{Refactor, RefactorSettings};
 use crate::store::Store;
+use app::rules::RuleSettings;
 use crate::topology::ascii::AsciiSettings;
 use crate::topology::clusters::RecoveryFilters;
 use crate::topology::DeriveSettings;
@@ -78,7 +81,8 @@ pub async fn start(config: Config, listeners: Listeners, shutdown: CancellationT
             Err(e) => tracing::warn!(seed = %seed, error = %e, "invalid DiscoverySeeds entry"),
         }
     }
-    let state = AppState { discovery: discovery.clone(), store: store.clone(), settings: Arc::new(api_settings(&config)) };
+    let refactor = Refactor::new(discovery.clone(), store.clone(), refactor_settings(&config));
+    let state = AppState { discovery: discovery.clone(), store: store.clone(), refactor, settings: Arc::new(api_settings(&config)) };
     let router = http::router(state, http::default_site_root());
     let addr = listeners.http.local_addr().map_err(StartError::Listener)?;
     let stop = shutdown.clone();
@@ -136,6 +140,24 @@ pub fn discovery_settings(config: &Config) -> DiscoverySettings {
         ignore_hostnames: regexes(&d.discovery_ignore_hostname_filters),
         ignore_replica_hostnames: regexes(&d.discovery_ignore_replica_hostname_filters),
         ignore_master_hostnames: regexes(&d.discovery_ignore_master_hostname_filters),
+    }
+}
+
+/// What topology operations take from the configuration.
+pub fn refactor_settings(config: &Config) -> RefactorSettings {
+    let maintenance_lag = config.discovery.reasonable_maintenance_replication_lag_seconds;
+    RefactorSettings {
+        rules: RuleSettings {
+            maintenance_lag_seconds: maintenance_lag as i64,
+            verify_replication_filters: config.discovery.verify_replication_filters,
+        },
+        exec: ExecSettings {
+            user: config.topology.mysql_topology_user.clone(),
+            password: config.topology.mysql_topology_password.expose().to_string(),
+            connect_timeout: config.mysql_connect_timeout(),
+            read_timeout: config.mysql_topology_read_timeout(),
+            wait_timeout: std::time::Duration::from_secs(maintenance_lag.max(10)),
+        },
     }
 }
 

@@ -4,6 +4,7 @@ pub mod display;
 pub mod gtid;
 pub mod instance;
 pub mod key;
+pub mod ops;
 pub mod tree;
 
 pub use instance::{BinlogCoordinates, ClusterInfo, Envelope, Instance, InstanceJson, NullInt64, ThreadState};

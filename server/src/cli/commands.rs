@@ -40,20 +40,30 @@ pub const COMMANDS: &[CommandSpec] = &[
     CommandSpec { name: "version", aliases: &[], summary: "Print the version", usage: "" },
 ];
 
+/// Every command: information commands, then operations and checks.
+pub fn all() -> impl Iterator<Item = &'static CommandSpec> {
+    COMMANDS.iter().chain(super::ops::COMMANDS.iter())
+}
+
+/// Whether `spec` is one of `table`'s entries.
+pub fn is_in(table: &'static [CommandSpec], spec: &CommandSpec) -> bool {
+    table.iter().any(|c| std::ptr::eq(c, spec))
+}
+
 /// Finds a command by name, legacy alias, or unambiguous prefix. A prefix shared by several
 /// commands resolves to the one that is a prefix of all the others (`topolo` → `topology`, not
 /// `topology-tabulated`), which is what people mean when they abbreviate.
 pub fn lookup(name: &str) -> Result<&'static CommandSpec, String> {
     let name = name.trim().to_ascii_lowercase();
-    let name = if name.contains("slave") && !COMMANDS.iter().any(|c| c.aliases.contains(&name.as_str())) {
+    let name = if name.contains("slave") && !all().any(|c| c.aliases.contains(&name.as_str())) {
         name.replace("slaves", "replicas").replace("slave", "replica")
     } else {
         name
     };
-    if let Some(c) = COMMANDS.iter().find(|c| c.name == name || c.aliases.contains(&name.as_str())) {
+    if let Some(c) = all().find(|c| c.name == name || c.aliases.contains(&name.as_str())) {
         return Ok(c);
     }
-    let matches: Vec<&CommandSpec> = COMMANDS.iter().filter(|c| !name.is_empty() && c.name.starts_with(&name)).collect();
+    let matches: Vec<&CommandSpec> = all().filter(|c| !name.is_empty() && c.name.starts_with(&name)).collect();
     match matches.as_slice() {
         [] => Err(format!("unknown command {name:?}; run `orchestrator -c help` for the list")),
         [one] => Ok(one),

@@ -7,11 +7,13 @@
 //!
 //! # Layout
 //! - `client`:   talking to the API (leader pick, envelopes, errors).
-//! - `commands`: the `-c` command table and what each command prints.
+//! - `commands`: the `-c` command table (information commands) and command lookup.
+//! - `ops`:      topology operations and checks (`relocate`, `stop-replica`, `--noop` plans).
 //! - here:       argument parsing and dispatch.
 
 pub mod client;
 pub mod commands;
+pub mod ops;
 
 use app::model::InstanceKey;
 use clap::Parser;
@@ -57,6 +59,9 @@ pub struct Invocation {
     pub pattern: Option<String>,
     #[arg(short = 'q', long = "statement")]
     pub statement: Option<String>,
+    /// Seconds, for `delay-replication`.
+    #[arg(short = 'S', long = "seconds")]
+    pub seconds: Option<u32>,
     #[arg(long = "promotion-rule")]
     pub promotion_rule: Option<String>,
     #[arg(long)]
@@ -95,7 +100,7 @@ impl Invocation {
 fn normalize_args(args: Vec<String>) -> Vec<String> {
     const LONG: &[&str] = &[
         "config", "alias", "api", "owner", "reason", "duration", "pattern", "statement", "promotion-rule", "tag", "noop",
-        "debug", "verbose", "quiet", "instance", "destination", "command",
+        "debug", "verbose", "quiet", "instance", "destination", "command", "seconds",
     ];
     args.into_iter()
         .enumerate()
@@ -188,7 +193,12 @@ async fn run_command(name: &str, inv: &Invocation) -> i32 {
         _ => {}
     }
     let api = client::ApiClient::connect(&inv.api).await;
-    match commands::execute(spec, inv, &api).await {
+    let outcome = if commands::is_in(ops::COMMANDS, spec) {
+        ops::execute(spec, inv, &api).await
+    } else {
+        commands::execute(spec, inv, &api).await
+    };
+    match outcome {
         Ok(lines) => {
             for line in lines {
                 println!("{line}");
@@ -209,8 +219,8 @@ async fn run_command(name: &str, inv: &Invocation) -> i32 {
 fn print_command_list() {
     println!("Usage: orchestrator -c <command> [-i host:port] [-d host:port] [--alias alias]\n");
     println!("Commands:");
-    let width = commands::COMMANDS.iter().map(|c| c.name.len()).max().unwrap_or(0);
-    for c in commands::COMMANDS {
+    let width = commands::all().map(|c| c.name.len()).max().unwrap_or(0);
+    for c in commands::all() {
         println!("  {:width$}  {}", c.name, c.summary);
     }
     println!("\nOther modes: orchestrator http | demo | bench discovery | help <command>");

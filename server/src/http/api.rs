@@ -106,7 +106,7 @@ fn full_path(request: &Request) -> String {
 }
 
 /// Parses `:host/:port` path parameters into a key, as a 400 when malformed.
-fn key_of(host: &str, port: &str) -> Result<InstanceKey, ApiError> {
+pub(crate) fn key_of(host: &str, port: &str) -> Result<InstanceKey, ApiError> {
     let port: u16 = port
         .parse()
         .ok()

@@ -1,9 +1,13 @@
 //! API errors and their HTTP statuses, in one place. The body is always orchestrator's envelope
 //! (`{"Code":"ERROR","Message":...}`), but the status tells what went wrong, unlike orchestrator
 //! which answered 500 to everything: 400 bad input, 404 unknown instance or cluster, 409 refused
-//! by the node's state, 502 a managed server did not answer, 500 only for the node's own faults.
+//! by the node's state or a rule (Details names the rule), 502 a managed server did not answer
+//! or an operation failed while running (Details is its report), 500 only for the node's own faults.
 
 use crate::discovery::DiscoveryError;
+use crate::refactor::RefactorError;
+use app::model::ops::OperationReport;
+use app::rules::Refusal;
 use crate::store::StoreError;
 use app::model::{Envelope, KeyError};
 use axum::http::StatusCode;
@@ -22,6 +26,12 @@ pub enum ApiError {
     Unreachable(String),
     #[error("internal error: {0}")]
     Internal(String),
+    /// A rule refused an operation; `Details` names the rule.
+    #[error("{0}")]
+    Refused(Refusal),
+    /// An operation failed while running; `Details` is its report (steps, rollback).
+    #[error("{} failed: {}", .0.plan.operation, .0.error)]
+    OperationFailed(Box<OperationReport>),
 }
 
 impl ApiError {
@@ -32,6 +42,8 @@ impl ApiError {
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::Unreachable(_) => StatusCode::BAD_GATEWAY,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::Refused(_) => StatusCode::CONFLICT,
+            ApiError::OperationFailed(_) => StatusCode::BAD_GATEWAY,
         }
     }
 }
@@ -41,7 +53,13 @@ impl IntoResponse for ApiError {
         if let ApiError::Internal(reason) = &self {
             tracing::error!(%reason, "request failed on the node's side");
         }
-        (self.status(), Json(Envelope::error(self.to_string()))).into_response()
+        let mut envelope = Envelope::error(self.to_string());
+        envelope.details = match &self {
+            ApiError::Refused(r) => serde_json::to_value(r).unwrap_or_default(),
+            ApiError::OperationFailed(report) => serde_json::to_value(report).unwrap_or_default(),
+            _ => serde_json::Value::Null,
+        };
+        (self.status(), Json(envelope)).into_response()
     }
 }
 
@@ -63,6 +81,17 @@ impl From<DiscoveryError> for ApiError {
             DiscoveryError::Unreachable(m) => ApiError::Unreachable(m),
             DiscoveryError::Filtered(_) => ApiError::Conflict(e.to_string()),
             DiscoveryError::ShuttingDown => ApiError::Internal(e.to_string()),
+        }
+    }
+}
+
+impl From<RefactorError> for ApiError {
+    fn from(e: RefactorError) -> Self {
+        match e {
+            RefactorError::Refused(r) => ApiError::Refused(r),
+            RefactorError::Busy { .. } => ApiError::Conflict(e.to_string()),
+            RefactorError::Failed(report) => ApiError::OperationFailed(report),
+            RefactorError::Store(s) => s.into(),
         }
     }
 }

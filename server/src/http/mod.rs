@@ -4,14 +4,17 @@
 //!
 //! # Layout
 //! - `api`:   `/api/...` handlers.
+//! - `ops`:   topology operations (`/api/relocate/...`, dry runs).
 //! - `error`: `ApiError` and its HTTP statuses (the only place statuses are chosen).
 //! - `web`:   Leptos routes, the pages' view of the node, static files.
 
 pub mod api;
 pub mod error;
+pub mod ops;
 pub mod web;
 
 use crate::discovery::Discovery;
+use crate::refactor::Refactor;
 use crate::store::Store;
 use crate::topology::ascii::AsciiSettings;
 use crate::topology::clusters::RecoveryFilters;
@@ -40,6 +43,7 @@ pub struct ApiSettings {
 pub struct AppState {
     pub discovery: Discovery,
     pub store: Store,
+    pub refactor: Refactor,
     pub settings: Arc<ApiSettings>,
 }
 
@@ -60,7 +64,7 @@ pub fn default_site_root() -> PathBuf {
 
 /// The whole router: API, pages, static files.
 pub fn router(state: AppState, site_root: PathBuf) -> Router {
-    let api = Router::new().nest("/api", api::routes()).with_state(state.clone());
+    let api = Router::new().nest("/api", api::routes().merge(ops::routes())).with_state(state.clone());
     api.merge(web::router(state, site_root))
         .layer(tower_http::trace::TraceLayer::new_for_http())
 }

@@ -181,6 +181,32 @@ impl Dialect {
         }
     }
 
+    /// Start replicating until the SQL thread has executed up to `file:pos` of the source's
+    /// binary log, then stop it there (the IO thread keeps running).
+    pub fn start_replica_until(&self, file: &str, pos: u64) -> String {
+        if self.replica_keywords() {
+            format!("START REPLICA UNTIL SOURCE_LOG_FILE={}, SOURCE_LOG_POS={pos}", quote(file))
+        } else {
+            format!("START SLAVE UNTIL MASTER_LOG_FILE={}, MASTER_LOG_POS={pos}", quote(file))
+        }
+    }
+
+    pub fn start_replica_io_thread(&self) -> &'static str {
+        if self.replica_keywords() {
+            "START REPLICA IO_THREAD"
+        } else {
+            "START SLAVE IO_THREAD"
+        }
+    }
+
+    pub fn stop_replica_io_thread(&self) -> &'static str {
+        if self.replica_keywords() {
+            "STOP REPLICA IO_THREAD"
+        } else {
+            "STOP SLAVE IO_THREAD"
+        }
+    }
+
     pub fn start_replica_sql_thread(&self) -> &'static str {
         if self.replica_keywords() {
             "START REPLICA SQL_THREAD"
@@ -417,6 +443,9 @@ mod tests {
         assert_eq!(d("8.4.3").show_binlog_status(), "SHOW BINARY LOG STATUS");
         assert_eq!(d("9.7.4").show_binlog_status(), "SHOW BINARY LOG STATUS");
         assert_eq!(d("9.7.4").reset_replica_all(), "RESET REPLICA ALL");
+        assert_eq!(d("8.0.21").start_replica_until("b.1", 4), "START SLAVE UNTIL MASTER_LOG_FILE='b.1', MASTER_LOG_POS=4");
+        assert_eq!(d("9.7.4").start_replica_until("b.1", 4), "START REPLICA UNTIL SOURCE_LOG_FILE='b.1', SOURCE_LOG_POS=4");
+        assert_eq!(d("10.11.6-MariaDB").start_replica_until("b.1", 4), "START SLAVE UNTIL MASTER_LOG_FILE='b.1', MASTER_LOG_POS=4");
     }
 
     #[test]

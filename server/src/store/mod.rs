@@ -54,6 +54,9 @@ pub struct AuditEntry {
     pub who: String,
     #[serde(rename = "Message")]
     pub message: String,
+    /// For operations: the plan, every step run with its statements and timing, the rollback.
+    #[serde(rename = "Details", skip_serializing_if = "serde_json::Value::is_null", default)]
+    pub details: serde_json::Value,
 }
 
 enum Backend {
@@ -66,7 +69,10 @@ pub struct Store {
     backend: std::sync::Arc<Backend>,
 }
 
-const SQLITE_MIGRATIONS: &[(&str, &str)] = &[("0001_init", include_str!("sqlite/0001_init.sql"))];
+const SQLITE_MIGRATIONS: &[(&str, &str)] = &[
+    ("0001_init", include_str!("sqlite/0001_init.sql")),
+    ("0002_audit_details", include_str!("sqlite/0002_audit_details.sql")),
+];
 
 impl Store {
     /// Opens (creating if needed) the SQLite file and applies pending migrations.
@@ -167,8 +173,22 @@ impl Store {
     }
 
     pub async fn audit(&self, action: &str, instance: &InstanceKey, cluster: &str, who: &str, message: &str) -> Result<(), StoreError> {
+        self.audit_with_details(action, instance, cluster, who, message, &serde_json::Value::Null).await
+    }
+
+    /// An audit entry with structured details (an operation's report).
+    pub async fn audit_with_details(
+        &self,
+        action: &str,
+        instance: &InstanceKey,
+        cluster: &str,
+        who: &str,
+        message: &str,
+        details: &serde_json::Value,
+    ) -> Result<(), StoreError> {
         let Backend::Sqlite(pool) = &*self.backend;
-        sqlx::query("INSERT INTO audit (at, action, hostname, port, cluster, who, message) VALUES (?, ?, ?, ?, ?, ?, ?)")
+        let details = if details.is_null() { String::new() } else { details.to_string() };
+        sqlx::query("INSERT INTO audit (at, action, hostname, port, cluster, who, message, details) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
             .bind(Utc::now().to_rfc3339())
             .bind(action)
             .bind(&instance.hostname)
@@ -176,6 +196,7 @@ impl Store {
             .bind(cluster)
             .bind(who)
             .bind(message)
+            .bind(details)
             .execute(pool)
             .await?;
         Ok(())
@@ -184,7 +205,7 @@ impl Store {
     /// Audit entries, newest first; `page` counts from 0, 20 per page as orchestrator.
     pub async fn list_audit(&self, page: u32, instance: Option<&InstanceKey>) -> Result<Vec<AuditEntry>, StoreError> {
         let Backend::Sqlite(pool) = &*self.backend;
-        const COLUMNS: &str = "SELECT id, at, action, hostname, port, cluster, who, message FROM audit";
+        const COLUMNS: &str = "SELECT id, at, action, hostname, port, cluster, who, message, details FROM audit";
         let offset = page as i64 * 20;
         let rows = match instance {
             Some(k) => {
@@ -209,6 +230,10 @@ impl Store {
                     cluster: r.try_get("cluster")?,
                     who: r.try_get("who")?,
                     message: r.try_get("message")?,
+                    details: {
+                        let text: String = r.try_get("details")?;
+                        if text.is_empty() { serde_json::Value::Null } else { serde_json::from_str(&text).unwrap_or(serde_json::Value::Null) }
+                    },
                 })
             })
             .collect()

@@ -1,0 +1,337 @@
+//! Runs a plan on the servers, step by step, recording each step with the statements it really
+//! sent and its timing. The only code that changes replication during an operation.
+//!
+//! Before a replica is first touched its state is remembered (threads, source, GTID use); before
+//! its source is changed, its executed position. If a step fails, every touched replica is put
+//! back: pointed again at its original source (GTID, or the remembered position) and its threads
+//! restarted as they were. The report says what ran and what was put back.
+
+use super::failpoints;
+use super::plan::{change_source_sql, dialect_of, Plan, Position, Step};
+use crate::mysql::dialect::replica_status_column_names;
+use crate::mysql::{ConnectSpec, Dialect, MySqlError, TextConn, TextRow};
+use app::model::ops::{Moved, OperationReport, StepRun};
+use app::model::{BinlogCoordinates, Instance, InstanceKey};
+use chrono::Utc;
+use std::collections::{BTreeMap, HashMap};
+use std::time::{Duration, Instant};
+
+/// How the executor reaches servers and how long it waits for them.
+#[derive(Clone, Debug)]
+pub struct ExecSettings {
+    pub user: String,
+    pub password: String,
+    pub connect_timeout: Duration,
+    pub read_timeout: Duration,
+    /// Longest wait for a replica to reach a position (START ... UNTIL) or to start replicating.
+    pub wait_timeout: Duration,
+}
+
+/// A replica's state before the operation touched it.
+#[derive(Clone, Debug)]
+struct Before {
+    io_running: bool,
+    sql_running: bool,
+    source: InstanceKey,
+    used_gtid: bool,
+    /// Executed position right before its source was changed (set only if it was).
+    exec_at_change: Option<BinlogCoordinates>,
+}
+
+pub struct Executor {
+    settings: ExecSettings,
+    /// Dialects from discovery's view, by server.
+    dialects: HashMap<InstanceKey, Dialect>,
+    conns: HashMap<InstanceKey, TextConn>,
+    before: BTreeMap<InstanceKey, Before>,
+    /// Order in which replicas were first touched (rollback goes backwards).
+    touched: Vec<InstanceKey>,
+}
+
+type StepResult = Result<Vec<String>, String>;
+
+impl Executor {
+    pub fn new(settings: ExecSettings, view: &BTreeMap<InstanceKey, Instance>) -> Executor {
+        let dialects = view.iter().map(|(k, i)| (k.clone(), dialect_of(Some(i)))).collect();
+        Executor { settings, dialects, conns: HashMap::new(), before: BTreeMap::new(), touched: Vec::new() }
+    }
+
+    fn dialect(&self, key: &InstanceKey) -> Dialect {
+        self.dialects.get(key).copied().unwrap_or_else(|| dialect_of(None))
+    }
+
+    /// Runs the plan part by part. In a part, the first failing step ends the part and what it
+    /// changed is put back; the next parts still run. The report fails if any part failed.
+    pub async fn run(mut self, plan: &Plan, rendered: app::model::ops::Plan) -> OperationReport {
+        let mut report = OperationReport { plan: rendered, steps: Vec::new(), rollback: Vec::new(), moved: Vec::new(), success: true, error: String::new() };
+        let mut errors = Vec::new();
+        for part in &plan.parts {
+            self.before.clear();
+            self.touched.clear();
+            let mut moved = Vec::new();
+            let mut part_failed = false;
+            for step in part {
+                failpoints::hit(&format!("{}:{}", step.kind(), step.server()));
+                let started = Utc::now();
+                let clock = Instant::now();
+                let (statements, error) = match self.run_step(step).await {
+                    Ok(s) => (s, String::new()),
+                    Err(e) => (Vec::new(), e),
+                };
+                let failed = !error.is_empty();
+                report.steps.push(StepRun {
+                    server: step.server().clone(),
+                    description: step.describe(),
+                    statements,
+                    started,
+                    duration_ms: clock.elapsed().as_secs_f64() * 1000.0,
+                    error: error.clone(),
+                });
+                if failed {
+                    errors.push(format!("{}: {error}", step.describe()));
+                    let rollback = self.roll_back().await;
+                    report.rollback.extend(rollback);
+                    part_failed = true;
+                    break;
+                }
+                if let Step::ChangeSource { replica, to, .. } = step {
+                    moved.push(Moved { instance: replica.clone(), source: to.clone() });
+                }
+            }
+            if !part_failed {
+                report.moved.extend(moved);
+            }
+        }
+        if !errors.is_empty() {
+            report.success = false;
+            report.error = errors.join("; ");
+        }
+        for (_, conn) in self.conns.drain() {
+            conn.close().await;
+        }
+        report
+    }
+
+    async fn conn(&mut self, key: &InstanceKey) -> Result<&mut TextConn, String> {
+        if !self.conns.contains_key(key) {
+            let spec = ConnectSpec {
+                host: key.hostname.clone(),
+                port: key.port,
+                user: self.settings.user.clone(),
+                password: self.settings.password.clone(),
+                connect_timeout: self.settings.connect_timeout,
+                read_timeout: self.settings.read_timeout,
+            };
+            let conn = TextConn::connect(&spec).await.map_err(|e| e.to_string())?;
+            self.conns.insert(key.clone(), conn);
+        }
+        Ok(self.conns.get_mut(key).expect("connection was just made"))
+    }
+
+    async fn exec(&mut self, key: &InstanceKey, sql: &str) -> Result<(), String> {
+        let result = self.conn(key).await?.exec(sql).await;
+        if let Err(e) = &result {
+            if e.is_unreachable() {
+                self.conns.remove(key);
+            }
+        }
+        result.map_err(|e: MySqlError| e.to_string())
+    }
+
+    async fn replica_status(&mut self, key: &InstanceKey) -> Result<Option<TextRow>, String> {
+        let sql = self.dialect(key).show_replica_status();
+        let rows = self.conn(key).await?.query(sql).await.map_err(|e| e.to_string())?;
+        Ok(rows.into_iter().last())
+    }
+
+    async fn exec_coordinates(&mut self, key: &InstanceKey) -> Result<BinlogCoordinates, String> {
+        let row = self.replica_status(key).await?.ok_or_else(|| format!("{key} is not a replica"))?;
+        Ok(exec_of(&row))
+    }
+
+    async fn binlog_coordinates(&mut self, key: &InstanceKey) -> Result<BinlogCoordinates, String> {
+        let sql = self.dialect(key).show_binlog_status();
+        let rows = self.conn(key).await?.query(sql).await.map_err(|e| e.to_string())?;
+        let row = rows.first().ok_or_else(|| format!("{key} has no binary log position (log_bin off?)"))?;
+        Ok(BinlogCoordinates::binlog(row.text(&["File"]), row.number(&["Position"]).unwrap_or(0).max(0) as u64))
+    }
+
+    /// Remembers a replica's state the first time the operation touches it.
+    async fn remember(&mut self, key: &InstanceKey) -> Result<(), String> {
+        if self.before.contains_key(key) {
+            return Ok(());
+        }
+        let row = self.replica_status(key).await?.ok_or_else(|| format!("{key} is not a replica"))?;
+        let col = |name: &'static str| {
+            let [new, old] = replica_status_column_names(name);
+            row.text(&[new.as_str(), old.as_str()])
+        };
+        let port = col("Source_Port").parse().unwrap_or(0);
+        let before = Before {
+            io_running: col("Replica_IO_Running") == "Yes",
+            sql_running: col("Replica_SQL_Running") == "Yes",
+            source: InstanceKey::new(col("Source_Host"), port),
+            used_gtid: row.number(&["Auto_Position"]) == Some(1) || !matches!(row.get(&["Using_Gtid"]), None | Some("" | "No")),
+            exec_at_change: None,
+        };
+        self.before.insert(key.clone(), before);
+        self.touched.push(key.clone());
+        Ok(())
+    }
+
+    async fn run_step(&mut self, step: &Step) -> StepResult {
+        match step {
+            Step::StopReplica { on } => {
+                self.remember(on).await?;
+                let sql = self.dialect(on).stop_replica().to_string();
+                self.exec(on, &sql).await?;
+                Ok(vec![sql])
+            }
+            Step::StartReplica { on } => {
+                let sql = self.dialect(on).start_replica().to_string();
+                self.exec(on, &sql).await?;
+                self.wait_replicating(on).await?;
+                Ok(vec![sql])
+            }
+            Step::Sql { on, statements, .. } => {
+                for sql in statements {
+                    self.exec(on, sql).await?;
+                }
+                Ok(statements.clone())
+            }
+            Step::AlignSiblings { a, b } => {
+                let (ea, eb) = (self.exec_coordinates(a).await?, self.exec_coordinates(b).await?);
+                if ea == eb {
+                    return Ok(Vec::new());
+                }
+                let (behind, target) = if ea < eb { (a, eb) } else { (b, ea) };
+                self.catch_up(behind, &target).await
+            }
+            Step::CatchUpWithSource { replica, source } => {
+                let target = self.binlog_coordinates(source).await?;
+                if self.exec_coordinates(replica).await? >= target {
+                    return Ok(Vec::new());
+                }
+                self.catch_up(replica, &target).await
+            }
+            Step::ChangeSource { replica, to, position } => {
+                self.remember(replica).await?;
+                let exec_now = self.exec_coordinates(replica).await?;
+                let coords = match position {
+                    Position::Gtid => None,
+                    Position::SameExec => Some(exec_now.clone()),
+                    Position::ExecOf(k) => Some(self.exec_coordinates(k).await?),
+                    Position::BinlogOf(k) => Some(self.binlog_coordinates(k).await?),
+                };
+                let sql = change_source_sql(&self.dialect(replica), to, coords.as_ref());
+                if let Some(b) = self.before.get_mut(replica) {
+                    b.exec_at_change = Some(exec_now);
+                }
+                self.exec(replica, &sql).await?;
+                Ok(vec![sql])
+            }
+        }
+    }
+
+    /// `START ... UNTIL target`, wait until executed, then stop the replica again.
+    async fn catch_up(&mut self, replica: &InstanceKey, target: &BinlogCoordinates) -> StepResult {
+        let d = self.dialect(replica);
+        let until = d.start_replica_until(&target.log_file, target.log_pos);
+        self.exec(replica, &until).await?;
+        let deadline = Instant::now() + self.settings.wait_timeout;
+        loop {
+            let row = self.replica_status(replica).await?.ok_or_else(|| format!("{replica} is no longer a replica"))?;
+            if exec_of(&row) >= *target {
+                break;
+            }
+            let sql_error = row.text(&["Last_SQL_Error"]);
+            if !sql_error.is_empty() {
+                return Err(format!("{replica} stopped applying before reaching {target}: {sql_error}"));
+            }
+            if Instant::now() > deadline {
+                return Err(format!(
+                    "{replica} did not reach {target} within {:?} (at {})",
+                    self.settings.wait_timeout,
+                    exec_of(&row)
+                ));
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let stop = d.stop_replica().to_string();
+        self.exec(replica, &stop).await?;
+        Ok(vec![until, stop])
+    }
+
+    /// Waits until both threads run; fails with the replica's own error otherwise.
+    async fn wait_replicating(&mut self, key: &InstanceKey) -> Result<(), String> {
+        let deadline = Instant::now() + self.settings.wait_timeout;
+        loop {
+            let row = self.replica_status(key).await?.ok_or_else(|| format!("{key} is not a replica"))?;
+            let col = |name: &'static str| {
+                let [new, old] = replica_status_column_names(name);
+                row.text(&[new.as_str(), old.as_str()])
+            };
+            if col("Replica_IO_Running") == "Yes" && col("Replica_SQL_Running") == "Yes" {
+                return Ok(());
+            }
+            if Instant::now() > deadline {
+                let io = row.text(&["Last_IO_Error"]);
+                let sql = row.text(&["Last_SQL_Error"]);
+                let why = [io, sql].into_iter().filter(|e| !e.is_empty()).collect::<Vec<_>>().join("; ");
+                return Err(format!(
+                    "replication on {key} did not start within {:?}{}",
+                    self.settings.wait_timeout,
+                    if why.is_empty() { String::new() } else { format!(": {why}") }
+                ));
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Puts every touched replica back: original source and position, threads as they were.
+    async fn roll_back(&mut self) -> Vec<StepRun> {
+        let mut runs = Vec::new();
+        let touched: Vec<InstanceKey> = self.touched.iter().rev().cloned().collect();
+        for key in touched {
+            let Some(before) = self.before.get(&key).cloned() else { continue };
+            let d = self.dialect(&key);
+            let mut statements = vec![d.stop_replica().to_string()];
+            if let Some(exec) = &before.exec_at_change {
+                let coords = if before.used_gtid { None } else { Some(exec) };
+                statements.push(change_source_sql(&d, &before.source, coords));
+            }
+            match (before.io_running, before.sql_running) {
+                (true, true) => statements.push(d.start_replica().to_string()),
+                (true, false) => statements.push(d.start_replica_io_thread().to_string()),
+                (false, true) => statements.push(d.start_replica_sql_thread().to_string()),
+                (false, false) => {}
+            }
+            let started = Utc::now();
+            let clock = Instant::now();
+            let mut error = String::new();
+            for sql in &statements {
+                if let Err(e) = self.exec(&key, sql).await {
+                    error = e;
+                    break;
+                }
+            }
+            let description = if before.exec_at_change.is_some() {
+                format!("put {key} back under {} and restore its threads", before.source)
+            } else {
+                format!("restore replication threads on {key}")
+            };
+            runs.push(StepRun { server: key, description, statements, started, duration_ms: clock.elapsed().as_secs_f64() * 1000.0, error });
+        }
+        runs
+    }
+}
+
+/// A replica's executed position on its source's binary log.
+fn exec_of(row: &TextRow) -> BinlogCoordinates {
+    let [file_new, file_old] = replica_status_column_names("Relay_Source_Log_File");
+    let [pos_new, pos_old] = replica_status_column_names("Exec_Source_Log_Pos");
+    BinlogCoordinates::binlog(
+        row.text(&[file_new.as_str(), file_old.as_str()]),
+        row.number(&[pos_new.as_str(), pos_old.as_str()]).unwrap_or(0).max(0) as u64,
+    )
+}

@@ -157,6 +157,7 @@ pub fn refactor_settings(config: &Config) -> RefactorSettings {
             connect_timeout: config.mysql_connect_timeout(),
             read_timeout: config.mysql_topology_read_timeout(),
             wait_timeout: std::time::Duration::from_secs(maintenance_lag.max(10)),
+            replication_credentials_query: config.discovery.replication_credentials_query.clone(),
         },
     }
 }

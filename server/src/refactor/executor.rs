@@ -7,7 +7,7 @@
 //! restarted as they were. The report says what ran and what was put back.
 
 use super::failpoints;
-use super::plan::{change_source_sql, dialect_of, Plan, Position, Step};
+use super::plan::{change_source_sql, dialect_of, join_sql, Plan, Position, Step};
 use crate::mysql::dialect::replica_status_column_names;
 use crate::mysql::{ConnectSpec, Dialect, MySqlError, TextConn, TextRow};
 use app::model::ops::{Moved, OperationReport, StepRun};
@@ -25,11 +25,15 @@ pub struct ExecSettings {
     pub read_timeout: Duration,
     /// Longest wait for a replica to reach a position (START ... UNTIL) or to start replicating.
     pub wait_timeout: Duration,
+    /// `ReplicationCredentialsQuery`: user and password for a server that joins as a replica.
+    pub replication_credentials_query: String,
 }
 
 /// A replica's state before the operation touched it.
 #[derive(Clone, Debug)]
 struct Before {
+    /// It had a replication channel (a demoted primary had none).
+    was_replica: bool,
     io_running: bool,
     sql_running: bool,
     source: InstanceKey,
@@ -94,8 +98,11 @@ impl Executor {
                     part_failed = true;
                     break;
                 }
-                if let Step::ChangeSource { replica, to, .. } = step {
-                    moved.push(Moved { instance: replica.clone(), source: to.clone() });
+                match step {
+                    Step::ChangeSource { replica, to, .. } | Step::JoinAsReplica { server: replica, to, .. } => {
+                        moved.push(Moved { instance: replica.clone(), source: to.clone() });
+                    }
+                    _ => {}
                 }
             }
             if !part_failed {
@@ -161,13 +168,26 @@ impl Executor {
         if self.before.contains_key(key) {
             return Ok(());
         }
-        let row = self.replica_status(key).await?.ok_or_else(|| format!("{key} is not a replica"))?;
+        let Some(row) = self.replica_status(key).await? else {
+            let before = Before {
+                was_replica: false,
+                io_running: false,
+                sql_running: false,
+                source: InstanceKey::default(),
+                used_gtid: false,
+                exec_at_change: None,
+            };
+            self.before.insert(key.clone(), before);
+            self.touched.push(key.clone());
+            return Ok(());
+        };
         let col = |name: &'static str| {
             let [new, old] = replica_status_column_names(name);
             row.text(&[new.as_str(), old.as_str()])
         };
         let port = col("Source_Port").parse().unwrap_or(0);
         let before = Before {
+            was_replica: true,
             io_running: col("Replica_IO_Running") == "Yes",
             sql_running: col("Replica_SQL_Running") == "Yes",
             source: InstanceKey::new(col("Source_Host"), port),
@@ -214,6 +234,25 @@ impl Executor {
                 }
                 self.catch_up(replica, &target).await
             }
+            Step::JoinAsReplica { server, to, position, credentials_from } => {
+                self.remember(server).await?;
+                let (user, password) = self.replication_credentials(credentials_from).await?;
+                let coords = match position {
+                    Position::Gtid => None,
+                    Position::ExecOf(k) => Some(self.exec_coordinates(k).await?),
+                    Position::BinlogOf(k) => Some(self.binlog_coordinates(k).await?),
+                    Position::SameExec => return Err(format!("{server} has no executed position of its own to keep")),
+                };
+                let former_primary = self.before.get(server).is_some_and(|b| !b.was_replica);
+                let d = self.dialect(server);
+                let sql = join_sql(&d, to, coords.as_ref(), former_primary, &user, &password);
+                if let Some(b) = self.before.get_mut(server) {
+                    b.exec_at_change = Some(BinlogCoordinates::default());
+                }
+                self.exec(server, &sql).await?;
+                // What is recorded (report, audit) never holds the password.
+                Ok(vec![join_sql(&d, to, coords.as_ref(), former_primary, &user, "****")])
+            }
             Step::ChangeSource { replica, to, position } => {
                 self.remember(replica).await?;
                 let exec_now = self.exec_coordinates(replica).await?;
@@ -230,6 +269,28 @@ impl Executor {
                 self.exec(replica, &sql).await?;
                 Ok(vec![sql])
             }
+        }
+    }
+
+    /// The user and password replicas use: `ReplicationCredentialsQuery` when configured, else
+    /// what `from`'s own channel stores (Oracle MySQL keeps it in mysql.slave_master_info).
+    async fn replication_credentials(&mut self, from: &InstanceKey) -> Result<(String, String), String> {
+        let query = self.settings.replication_credentials_query.trim().to_string();
+        let (sql, source) = if query.is_empty() {
+            if self.dialect(from).is_mariadb() {
+                return Err(format!(
+                    "MariaDB does not reveal {from}'s replication password: set ReplicationCredentialsQuery"
+                ));
+            }
+            ("SELECT User_name, User_password FROM mysql.slave_master_info WHERE Channel_name = ''".to_string(), "mysql.slave_master_info")
+        } else {
+            (query, "ReplicationCredentialsQuery")
+        };
+        let rows = self.conn(from).await?.query(&sql).await.map_err(|e| format!("reading replication credentials ({source}): {e}"))?;
+        let row = rows.first().ok_or_else(|| format!("{source} gave no replication credentials on {from}"))?;
+        match (row.at(0), row.at(1)) {
+            (Some(user), Some(password)) if !user.is_empty() => Ok((user.to_string(), password.to_string())),
+            _ => Err(format!("{source} gave no replication user on {from}")),
         }
     }
 
@@ -296,9 +357,13 @@ impl Executor {
             let Some(before) = self.before.get(&key).cloned() else { continue };
             let d = self.dialect(&key);
             let mut statements = vec![d.stop_replica().to_string()];
-            if let Some(exec) = &before.exec_at_change {
-                let coords = if before.used_gtid { None } else { Some(exec) };
-                statements.push(change_source_sql(&d, &before.source, coords));
+            match &before.exec_at_change {
+                Some(_) if !before.was_replica => statements.push(d.reset_replica_all().to_string()),
+                Some(exec) => {
+                    let coords = if before.used_gtid { None } else { Some(exec) };
+                    statements.push(change_source_sql(&d, &before.source, coords));
+                }
+                None => {}
             }
             match (before.io_running, before.sql_running) {
                 (true, true) => statements.push(d.start_replica().to_string()),
@@ -315,7 +380,9 @@ impl Executor {
                     break;
                 }
             }
-            let description = if before.exec_at_change.is_some() {
+            let description = if before.exec_at_change.is_some() && !before.was_replica {
+                format!("make {key} a non-replica again")
+            } else if before.exec_at_change.is_some() {
                 format!("put {key} back under {} and restore its threads", before.source)
             } else {
                 format!("restore replication threads on {key}")

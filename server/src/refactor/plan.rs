@@ -38,6 +38,10 @@ pub enum Step {
     /// Point `replica` at `to`, naming only host, port and position: the channel keeps its
     /// user, password, TLS options, heartbeat and retry settings.
     ChangeSource { replica: InstanceKey, to: InstanceKey, position: Position },
+    /// Make `server`, which is not a replica (a primary being demoted), replicate from `to` at
+    /// `position`, with the replication credentials `credentials_from` uses (its channel's, or
+    /// `ReplicationCredentialsQuery`'s answer). A former MariaDB primary uses `current_pos`.
+    JoinAsReplica { server: InstanceKey, to: InstanceKey, position: Position, credentials_from: InstanceKey },
 }
 
 impl Step {
@@ -46,6 +50,7 @@ impl Step {
             Step::StopReplica { on } | Step::StartReplica { on } | Step::Sql { on, .. } => on,
             Step::AlignSiblings { a, .. } => a,
             Step::CatchUpWithSource { replica, .. } | Step::ChangeSource { replica, .. } => replica,
+            Step::JoinAsReplica { server, .. } => server,
         }
     }
 
@@ -67,6 +72,7 @@ impl Step {
             Step::AlignSiblings { .. } => "align-siblings",
             Step::CatchUpWithSource { .. } => "catch-up",
             Step::ChangeSource { .. } => "change-source",
+            Step::JoinAsReplica { .. } => "join-as-replica",
         }
     }
 
@@ -77,16 +83,20 @@ impl Step {
             Step::Sql { description, .. } => description.clone(),
             Step::AlignSiblings { a, b } => format!("bring {a} and {b} to the same position on their source"),
             Step::CatchUpWithSource { replica, source } => format!("let {replica} apply everything {source} has"),
-            Step::ChangeSource { replica, to, position } => {
-                let at = match position {
-                    Position::Gtid => "with GTID".to_string(),
-                    Position::SameExec => "at its own executed position".to_string(),
-                    Position::ExecOf(k) => format!("at {k}'s executed position"),
-                    Position::BinlogOf(k) => format!("at {k}'s current binlog position"),
-                };
-                format!("make {replica} replicate from {to} {at}")
+            Step::JoinAsReplica { server, to, position, credentials_from } => {
+                format!("make {server} replicate from {to} {}, with {credentials_from}'s replication credentials", position_text(position))
             }
+            Step::ChangeSource { replica, to, position } => format!("make {replica} replicate from {to} {}", position_text(position)),
         }
+    }
+}
+
+fn position_text(position: &Position) -> String {
+    match position {
+        Position::Gtid => "with GTID".to_string(),
+        Position::SameExec => "at its own executed position".to_string(),
+        Position::ExecOf(k) => format!("at {k}'s executed position"),
+        Position::BinlogOf(k) => format!("at {k}'s current binlog position"),
     }
 }
 
@@ -119,6 +129,31 @@ pub fn change_source_sql(d: &Dialect, to: &InstanceKey, coordinates: Option<&Bin
         None => change.gtid = Some(GtidMode::On),
         Some(c) => {
             // MariaDB keeps using GTID unless told not to; coordinates mean coordinates.
+            if d.is_mariadb() {
+                change.gtid = Some(GtidMode::Off);
+            }
+            change.log_file = Some(c.log_file.clone());
+            change.log_pos = Some(c.log_pos);
+        }
+    }
+    d.change_source(&change)
+}
+
+/// CHANGE SOURCE for a server that has no replication channel yet: credentials, position,
+/// and what MySQL 8+ needs for caching_sha2_password without TLS.
+pub fn join_sql(d: &Dialect, to: &InstanceKey, coordinates: Option<&BinlogCoordinates>, former_primary: bool, user: &str, password: &str) -> String {
+    let mut change = ChangeSource {
+        host: Some(to.hostname.clone()),
+        port: Some(to.port),
+        user: Some(user.to_string()),
+        password: Some(password.to_string()),
+        get_public_key: Some(true),
+        ..Default::default()
+    };
+    match coordinates {
+        None if d.is_mariadb() && former_primary => change.gtid = Some(GtidMode::MariaDbCurrentPos),
+        None => change.gtid = Some(GtidMode::On),
+        Some(c) => {
             if d.is_mariadb() {
                 change.gtid = Some(GtidMode::Off);
             }
@@ -164,6 +199,15 @@ fn render_step(step: &Step, view: &BTreeMap<InstanceKey, Instance>) -> Vec<PlanS
         Step::CatchUpWithSource { replica, source } => {
             let to = view.get(source).map(|i| i.self_binlog_coordinates.clone()).unwrap_or_default();
             vec![one(replica, vec![d(replica).start_replica_until(&to.log_file, to.log_pos), d(replica).stop_replica().to_string()])]
+        }
+        Step::JoinAsReplica { server, to, position, .. } => {
+            let coords = match position {
+                Position::Gtid => None,
+                Position::SameExec | Position::ExecOf(_) => None,
+                Position::BinlogOf(k) => Some(view.get(k).map(|i| i.self_binlog_coordinates.clone()).unwrap_or_default()),
+            };
+            let former_primary = view.get(server).is_some_and(|i| !i.is_replica());
+            vec![one(server, vec![join_sql(&d(server), to, coords.as_ref(), former_primary, "<user>", "****")])]
         }
         Step::ChangeSource { replica, to, position } => {
             let coords = match position {

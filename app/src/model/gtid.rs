@@ -101,6 +101,11 @@ impl GtidSet {
         out
     }
 
+    /// The first GTID of the set (smallest source, lowest number), as `uuid:n`.
+    pub fn first(&self) -> Option<String> {
+        self.sets.iter().find_map(|(source, intervals)| intervals.first().map(|(lo, _)| format!("{source}:{lo}")))
+    }
+
     /// True when every GTID of `self` is also in `other`.
     pub fn is_subset_of(&self, other: &GtidSet) -> bool {
         self.subtract(other).is_empty()
@@ -160,5 +165,7 @@ mod tests {
         assert!(source.is_subset_of(&replica));
         assert!(!replica.is_subset_of(&source));
         assert_eq!(replica.without_source(B).to_string(), format!("{A}:1-10"));
+        assert_eq!(replica.subtract(&source).first(), Some(format!("{A}:4")));
+        assert_eq!(GtidSet::default().first(), None);
     }
 }

@@ -51,6 +51,7 @@ pub const COMMANDS: &[CommandSpec] = &[
     op("is-replicating", &[], "Print the instance if both replication threads run", "-i host[:port]"),
     op("is-replication-stopped", &[], "Print the instance if both replication threads are stopped", "-i host[:port]"),
     op("which-gtid-errant", &[], "Print the instance's errant GTID set", "-i host[:port]"),
+    op("get-candidate-replica", &[], "Print the replica regroup-replicas would promote (changes nothing)", "-i host[:port]"),
 ];
 
 fn key_path(k: &InstanceKey) -> String {
@@ -74,6 +75,10 @@ pub async fn execute(spec: &CommandSpec, inv: &Invocation, api: &ApiClient) -> R
                 return Ok(vec![d.to_string()]);
             }
             return Err(Failure::Operation(text(&answer["Message"])));
+        }
+        "get-candidate-replica" => {
+            let answer = api.get(&format!("get-candidate-replica/{}", key_path(&i))).await?;
+            return Ok(vec![key_text(&answer["Details"]["Key"])]);
         }
         "is-replicating" | "is-replication-stopped" | "which-gtid-errant" => {
             let inst = api.get(&format!("instance/{}", key_path(&i))).await?;

@@ -93,6 +93,20 @@ pub fn routes() -> Router<AppState> {
         .route("/delay-replication/{host}/{port}/{seconds}", get(delay).post(delay))
         .route("/can-replicate-from/{host}/{port}/{thost}/{tport}", get(can_replicate_from))
         .route("/can-replicate-from-gtid/{host}/{port}/{thost}/{tport}", get(can_replicate_from_gtid))
+        .route("/get-candidate-replica/{host}/{port}", get(candidate_replica))
+}
+
+/// The replica regroup-replicas would promote; changes nothing.
+async fn candidate_replica(State(state): State<AppState>, Path((h, p)): Path<(String, String)>) -> ApiResult {
+    let key = key_of(&h, &p)?;
+    let view = state.discovery.instances();
+    if !view.contains_key(&key) {
+        return Err(ApiError::NotFound(format!("unknown instance {key}")));
+    }
+    let family = app::rules::tree::Family::new(view.values());
+    let chosen = crate::refactor::planner::replicas::candidate(&family, &key, state.refactor.rule_settings()).map_err(ApiError::Refused)?;
+    let details = view.get(&chosen).map(|i| serde_json::to_value(InstanceJson::from(i)).unwrap_or_default()).unwrap_or_default();
+    Ok(Json(Envelope::ok(format!("{chosen} is the best replica of {key} to promote"), details)).into_response())
 }
 
 async fn can_replicate_from(state: State<AppState>, path: Path<(String, String, String, String)>) -> ApiResult {

@@ -231,6 +231,21 @@ impl Dialect {
         }
     }
 
+    /// Skip the next event group the SQL thread would apply (binlog-coordinates replication).
+    pub fn skip_one_event_group(&self) -> &'static str {
+        if self.oracle_at_least(8, 0, 26) {
+            "SET GLOBAL sql_replica_skip_counter = 1"
+        } else {
+            "SET GLOBAL sql_slave_skip_counter = 1"
+        }
+    }
+
+    /// Commit an empty transaction under `gtid` (Oracle GTID), so a replica treats that
+    /// transaction as applied.
+    pub fn inject_empty_transaction(&self, gtid: &str) -> Vec<String> {
+        vec![format!("SET GTID_NEXT = {}", quote(gtid)), "BEGIN".into(), "COMMIT".into(), "SET GTID_NEXT = 'AUTOMATIC'".into()]
+    }
+
     /// The variable that says whether a replica writes what it applies to its own binlog.
     pub fn log_replica_updates_variable(&self) -> &'static str {
         if self.oracle_at_least(8, 0, 26) {

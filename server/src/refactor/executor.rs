@@ -253,6 +253,8 @@ impl Executor {
                 // What is recorded (report, audit) never holds the password.
                 Ok(vec![join_sql(&d, to, coords.as_ref(), former_primary, &user, "****")])
             }
+            Step::StopAfterDrainingRelayLog { on } => self.stop_after_draining(on).await,
+            Step::SkipFailedTransaction { on } => self.skip_failed_transaction(on).await,
             Step::ChangeSource { replica, to, position } => {
                 self.remember(replica).await?;
                 let exec_now = self.exec_coordinates(replica).await?;
@@ -292,6 +294,60 @@ impl Executor {
             (Some(user), Some(password)) if !user.is_empty() => Ok((user.to_string(), password.to_string())),
             _ => Err(format!("{source} gave no replication user on {from}")),
         }
+    }
+
+    async fn stop_after_draining(&mut self, on: &InstanceKey) -> StepResult {
+        self.remember(on).await?;
+        let d = self.dialect(on);
+        let stop_io = d.stop_replica_io_thread().to_string();
+        self.exec(on, &stop_io).await?;
+        let deadline = Instant::now() + self.settings.wait_timeout;
+        loop {
+            let row = self.replica_status(on).await?.ok_or_else(|| format!("{on} is not a replica"))?;
+            let [file_new, file_old] = replica_status_column_names("Source_Log_File");
+            let [pos_new, pos_old] = replica_status_column_names("Read_Source_Log_Pos");
+            let read = BinlogCoordinates::binlog(
+                row.text(&[file_new.as_str(), file_old.as_str()]),
+                row.number(&[pos_new.as_str(), pos_old.as_str()]).unwrap_or(0).max(0) as u64,
+            );
+            if exec_of(&row) >= read {
+                break;
+            }
+            let sql_error = row.text(&["Last_SQL_Error"]);
+            if !sql_error.is_empty() {
+                return Err(format!("{on} stopped applying its relay log: {sql_error}"));
+            }
+            if Instant::now() > deadline {
+                return Err(format!("{on} did not apply its relay log within {:?}", self.settings.wait_timeout));
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let stop_sql = d.stop_replica_sql_thread().to_string();
+        self.exec(on, &stop_sql).await?;
+        Ok(vec![stop_io, stop_sql])
+    }
+
+    async fn skip_failed_transaction(&mut self, on: &InstanceKey) -> StepResult {
+        self.remember(on).await?;
+        let d = self.dialect(on);
+        let row = self.replica_status(on).await?.ok_or_else(|| format!("{on} is not a replica"))?;
+        let mut statements = if row.number(&["Auto_Position"]) == Some(1) {
+            // The failed transaction is the first one fetched but not executed.
+            let retrieved = row.text(&["Retrieved_Gtid_Set"]);
+            let executed = row.text(&["Executed_Gtid_Set"]);
+            let pending = app::model::gtid::GtidSet::parse(&retrieved)
+                .and_then(|r| app::model::gtid::GtidSet::parse(&executed).map(|e| r.subtract(&e)))
+                .map_err(|e| format!("cannot read {on}'s GTID sets: {e}"))?;
+            let gtid = pending.first().ok_or_else(|| format!("{on} has no fetched transaction left to skip"))?;
+            d.inject_empty_transaction(&gtid)
+        } else {
+            vec![d.skip_one_event_group().to_string()]
+        };
+        statements.push(d.start_replica_sql_thread().to_string());
+        for sql in &statements {
+            self.exec(on, sql).await?;
+        }
+        Ok(statements)
     }
 
     /// `START ... UNTIL target`, wait until executed, then stop the replica again.

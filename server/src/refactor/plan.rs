@@ -42,6 +42,12 @@ pub enum Step {
     /// `position`, with the replication credentials `credentials_from` uses (its channel's, or
     /// `ReplicationCredentialsQuery`'s answer). A former MariaDB primary uses `current_pos`.
     JoinAsReplica { server: InstanceKey, to: InstanceKey, position: Position, credentials_from: InstanceKey },
+    /// Stop the IO thread, wait until the SQL thread has applied everything already fetched,
+    /// then stop the SQL thread (stop-replica-nice).
+    StopAfterDrainingRelayLog { on: InstanceKey },
+    /// Skip the transaction the SQL thread stopped on: with Oracle GTID an empty transaction
+    /// under its GTID (read at that moment), else the skip counter; then start the SQL thread.
+    SkipFailedTransaction { on: InstanceKey },
 }
 
 impl Step {
@@ -51,6 +57,7 @@ impl Step {
             Step::AlignSiblings { a, .. } => a,
             Step::CatchUpWithSource { replica, .. } | Step::ChangeSource { replica, .. } => replica,
             Step::JoinAsReplica { server, .. } => server,
+            Step::StopAfterDrainingRelayLog { on } | Step::SkipFailedTransaction { on } => on,
         }
     }
 
@@ -73,6 +80,8 @@ impl Step {
             Step::CatchUpWithSource { .. } => "catch-up",
             Step::ChangeSource { .. } => "change-source",
             Step::JoinAsReplica { .. } => "join-as-replica",
+            Step::StopAfterDrainingRelayLog { .. } => "stop-after-draining",
+            Step::SkipFailedTransaction { .. } => "skip-failed-transaction",
         }
     }
 
@@ -87,6 +96,8 @@ impl Step {
                 format!("make {server} replicate from {to} {}, with {credentials_from}'s replication credentials", position_text(position))
             }
             Step::ChangeSource { replica, to, position } => format!("make {replica} replicate from {to} {}", position_text(position)),
+            Step::StopAfterDrainingRelayLog { on } => format!("stop fetching on {on}, apply what was fetched, then stop applying"),
+            Step::SkipFailedTransaction { on } => format!("skip the transaction replication stopped on at {on}"),
         }
     }
 }
@@ -208,6 +219,19 @@ fn render_step(step: &Step, view: &BTreeMap<InstanceKey, Instance>) -> Vec<PlanS
             };
             let former_primary = view.get(server).is_some_and(|i| !i.is_replica());
             vec![one(server, vec![join_sql(&d(server), to, coords.as_ref(), former_primary, "<user>", "****")])]
+        }
+        Step::StopAfterDrainingRelayLog { on } => {
+            vec![one(on, vec![d(on).stop_replica_io_thread().to_string(), d(on).stop_replica_sql_thread().to_string()])]
+        }
+        Step::SkipFailedTransaction { on } => {
+            let uses_gtid = view.get(on).is_some_and(|i| i.using_oracle_gtid);
+            let mut statements = if uses_gtid {
+                d(on).inject_empty_transaction("<the failed transaction's GTID>")
+            } else {
+                vec![d(on).skip_one_event_group().to_string()]
+            };
+            statements.push(d(on).start_replica_sql_thread().to_string());
+            vec![one(on, statements)]
         }
         Step::ChangeSource { replica, to, position } => {
             let coords = match position {

@@ -4,9 +4,16 @@
 
 use super::super::plan::Plan;
 use app::model::ops::Operation;
+use app::model::InstanceKey;
 use app::rules::tree::Family;
 use app::rules::{Refusal, Rule, RuleSettings};
 
 pub fn plan(op: &Operation, _family: &Family, _settings: &RuleSettings) -> Result<Plan, Refusal> {
     Err(Refusal::new(Rule::TooComplex, format!("{} is being written", op.name())))
+}
+
+/// The replica of `instance` that regroup-replicas would promote over its siblings (orchestrator's
+/// `get-candidate-replica`), without changing anything.
+pub fn candidate(_family: &Family, instance: &InstanceKey, _settings: &RuleSettings) -> Result<InstanceKey, Refusal> {
+    Err(Refusal::new(Rule::NoCandidate, format!("choosing a candidate among {instance}'s replicas is being written")))
 }

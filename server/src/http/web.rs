@@ -3,7 +3,9 @@
 
 use super::AppState;
 use crate::topology::clusters;
-use app::api::{Node, NodeView};
+use crate::refactor::RefactorError;
+use app::api::{Node, NodeFuture, NodeView, OperationError};
+use app::model::ops::{Operation, OperationReport};
 use app::model::ClusterOverview;
 use axum::Router;
 use leptos::prelude::*;
@@ -20,6 +22,20 @@ pub const OUTPUT_NAME: &str = "orchestrator";
 impl NodeView for AppState {
     fn clusters_overview(&self) -> Vec<ClusterOverview> {
         clusters::overview(&self.discovery.instances(), &self.settings.recovery_filters)
+    }
+
+    fn operate(&self, op: Operation, dry_run: bool) -> NodeFuture<Result<OperationReport, OperationError>> {
+        let state = self.clone();
+        Box::pin(async move {
+            if !dry_run && state.settings.read_only {
+                return Err(OperationError { message: "this node is configured read-only (ReadOnly: true)".into(), report: None });
+            }
+            match state.refactor.run(op, dry_run, "web").await {
+                Ok(outcome) => Ok(outcome.report),
+                Err(RefactorError::Failed(report)) => Err(OperationError { message: format!("{} failed: {}", report.plan.operation, report.error), report: Some(*report) }),
+                Err(other) => Err(OperationError { message: other.to_string(), report: None }),
+            }
+        })
     }
 }
 

@@ -4,6 +4,7 @@ pub mod display;
 pub mod gtid;
 pub mod instance;
 pub mod key;
+pub mod layout;
 pub mod ops;
 pub mod tree;
 

@@ -7,7 +7,9 @@
 //! - `replication`: can A replicate from B (orchestrator's rules, reference 5.6), GTID safety.
 //! - `tree`:        ancestry questions: descendants, siblings, grandparents.
 //! - `relocation`:  which mechanism a move uses (orchestrator's smart mode, reference 5.5).
+//! - `drop`:        what dropping a card on another card of the graph would do.
 
+pub mod drop;
 pub mod refusal;
 pub mod relocation;
 pub mod replication;

@@ -6,6 +6,8 @@
 //! - `topology`:  pure views of observed servers: clusters, depth, problems, text rendering.
 //! - `discovery`: continuous probing of every known server, crawling, forget.
 //! - `store`:     the node's database (SQLite by default): observed cache, intent, audit.
+//! - `intents`:   what operators declare: maintenance locks, downtime, promotion rules, tags.
+//! - `sql`:       the `sql` command: one classified read-only statement on a managed server.
 //! - `http`:      the orchestrator-compatible JSON API and the web UI.
 //! - `refactor`:  topology operations: rules, plans, dry runs, execution with rollback, audit.
 //! - `node`:      `start`: one node (store, discovery, HTTP) under one cancellation token.
@@ -20,10 +22,12 @@ pub mod config;
 pub mod demo;
 pub mod discovery;
 pub mod http;
+pub mod intents;
 pub mod mysql;
 pub mod node;
 pub mod refactor;
 pub mod sandbox;
+pub mod sql;
 pub mod store;
 pub mod topology;
 

@@ -5,6 +5,7 @@
 use crate::config::{Backend, Config};
 use crate::discovery::{Discovery, DiscoverySettings};
 use crate::http::{self, ApiSettings, AppState};
+use crate::intents::{IntentSettings, Intents};
 use crate::mysql::probe::{HostnameMethod, ProbeSettings, SiteQueries};
 use crate::refactor::executor::ExecSettings;
 use crate::refactor::{Refactor, RefactorSettings};
@@ -43,6 +44,8 @@ pub struct Node {
     pub addr: SocketAddr,
     pub discovery: Discovery,
     pub store: Store,
+    /// Maintenance, downtime, promotion rules and tags.
+    pub intents: Intents,
     serving: tokio::task::JoinHandle<()>,
     shutdown: CancellationToken,
 }
@@ -81,8 +84,16 @@ pub async fn start(config: Config, listeners: Listeners, shutdown: CancellationT
             Err(e) => tracing::warn!(seed = %seed, error = %e, "invalid DiscoverySeeds entry"),
         }
     }
+    let intents = Intents::start(store.clone(), discovery.clone(), intent_settings(&config), shutdown.child_token()).await?;
     let refactor = Refactor::new(discovery.clone(), store.clone(), refactor_settings(&config));
-    let state = AppState { discovery: discovery.clone(), store: store.clone(), refactor, settings: Arc::new(api_settings(&config)) };
+    let state = AppState {
+        discovery: discovery.clone(),
+        store: store.clone(),
+        refactor,
+        intents: intents.clone(),
+        sql: crate::sql::SqlRunner::new(sql_settings(&config)),
+        settings: Arc::new(api_settings(&config)),
+    };
     let router = http::router(state, http::default_site_root());
     let addr = listeners.http.local_addr().map_err(StartError::Listener)?;
     let stop = shutdown.clone();
@@ -93,7 +104,7 @@ pub async fn start(config: Config, listeners: Listeners, shutdown: CancellationT
         }
     });
     tracing::info!(%addr, "orchestrator node serving");
-    Ok(Node { addr, discovery, store, serving, shutdown })
+    Ok(Node { addr, discovery, store, intents, serving, shutdown })
 }
 
 /// What discovery takes from the configuration.
@@ -109,7 +120,7 @@ pub fn discovery_settings(config: &Config) -> DiscoverySettings {
         poll_interval: config.instance_poll(),
         max_concurrency: d.discovery_max_concurrency,
         user: config.topology.mysql_topology_user.clone(),
-        password: config.topology.mysql_topology_password.expose().to_string(),
+        password: config.topology.mysql_topology_password.clone(),
         connect_timeout: config.mysql_connect_timeout(),
         read_timeout: config.mysql_discovery_read_timeout(),
         probe: ProbeSettings {
@@ -150,15 +161,32 @@ pub fn refactor_settings(config: &Config) -> RefactorSettings {
         rules: RuleSettings {
             maintenance_lag_seconds: maintenance_lag as i64,
             verify_replication_filters: config.discovery.verify_replication_filters,
+            use_super_read_only: config.recovery.use_super_read_only,
         },
         exec: ExecSettings {
             user: config.topology.mysql_topology_user.clone(),
-            password: config.topology.mysql_topology_password.expose().to_string(),
+            password: config.topology.mysql_topology_password.clone(),
             connect_timeout: config.mysql_connect_timeout(),
             read_timeout: config.mysql_topology_read_timeout(),
             wait_timeout: std::time::Duration::from_secs(maintenance_lag.max(10)),
             replication_credentials_query: config.discovery.replication_credentials_query.clone(),
         },
+    }
+}
+
+/// What operator intents take from the configuration.
+pub fn intent_settings(config: &Config) -> IntentSettings {
+    IntentSettings { candidate_expiry: config.candidate_instance_expire(), ..Default::default() }
+}
+
+/// What the `sql` command takes from the configuration.
+pub fn sql_settings(config: &Config) -> crate::sql::SqlSettings {
+    crate::sql::SqlSettings {
+        user: config.topology.mysql_topology_user.clone(),
+        password: config.topology.mysql_topology_password.clone(),
+        connect_timeout: config.mysql_connect_timeout(),
+        read_timeout: config.mysql_topology_read_timeout(),
+        max_rows: crate::sql::DEFAULT_MAX_ROWS,
     }
 }
 

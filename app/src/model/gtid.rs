@@ -106,6 +106,14 @@ impl GtidSet {
         self.sets.iter().find_map(|(source, intervals)| intervals.first().map(|(lo, _)| format!("{source}:{lo}")))
     }
 
+    /// Every GTID of the set one by one (`uuid:n`, or `uuid:tag:n` for tagged ones), smallest
+    /// source first, in ascending order: what a server accepts as `gtid_next`.
+    pub fn iter(&self) -> impl Iterator<Item = String> + '_ {
+        self.sets.iter().flat_map(|(source, intervals)| {
+            intervals.iter().flat_map(move |&(lo, hi)| (lo..=hi).map(move |n| format!("{source}:{n}")))
+        })
+    }
+
     /// True when every GTID of `self` is also in `other`.
     pub fn is_subset_of(&self, other: &GtidSet) -> bool {
         self.subtract(other).is_empty()
@@ -167,5 +175,13 @@ mod tests {
         assert_eq!(replica.without_source(B).to_string(), format!("{A}:1-10"));
         assert_eq!(replica.subtract(&source).first(), Some(format!("{A}:4")));
         assert_eq!(GtidSet::default().first(), None);
+    }
+
+    #[test]
+    fn iterates_gtid_by_gtid() {
+        let s = GtidSet::parse(&format!("{B}:7,{A}:1-2:5,{A}:tag:3")).unwrap();
+        let all: Vec<String> = s.iter().collect();
+        assert_eq!(all, [format!("{A}:1"), format!("{A}:2"), format!("{A}:5"), format!("{A}:tag:3"), format!("{B}:7")]);
+        assert_eq!(GtidSet::default().iter().count(), 0);
     }
 }

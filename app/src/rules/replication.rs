@@ -13,11 +13,13 @@ pub struct RuleSettings {
     pub maintenance_lag_seconds: i64,
     /// `VerifyReplicationFilters`.
     pub verify_replication_filters: bool,
+    /// `UseSuperReadOnly`: set-read-only / set-writeable also toggle `super_read_only`.
+    pub use_super_read_only: bool,
 }
 
 impl Default for RuleSettings {
     fn default() -> Self {
-        RuleSettings { maintenance_lag_seconds: 20, verify_replication_filters: false }
+        RuleSettings { maintenance_lag_seconds: 20, verify_replication_filters: false, use_super_read_only: false }
     }
 }
 
@@ -117,6 +119,49 @@ pub fn can_replicate_from_gtid(replica: &Instance, source: &Instance, settings: 
     Ok(())
 }
 
+/// MariaDB GTID positions (`domain-server-seq`, comma separated) as the highest sequence number
+/// per replication domain. Unreadable entries are skipped.
+fn mariadb_position(text: &str) -> std::collections::BTreeMap<u32, u64> {
+    let mut by_domain = std::collections::BTreeMap::new();
+    for gtid in text.split(',').map(str::trim).filter(|g| !g.is_empty()) {
+        let mut parts = gtid.split('-');
+        let (Some(domain), Some(_server), Some(seq)) = (parts.next(), parts.next(), parts.next()) else { continue };
+        let (Ok(domain), Ok(seq)) = (domain.parse::<u32>(), seq.parse::<u64>()) else { continue };
+        let e = by_domain.entry(domain).or_insert(0);
+        *e = (*e).max(seq);
+    }
+    by_domain
+}
+
+/// The MariaDB counterpart of the purged-GTID rule, which orchestrator never had: `source` can
+/// serve `replica` with GTID only if, in every replication domain, the replica has applied at
+/// least what came before `source`'s oldest binary log (`oldest_binlog_start`, the GTID position
+/// at its start: `BINLOG_GTID_POS(<oldest binlog>, 4)`); `replica_pos` is the position it would
+/// ask for (`gtid_slave_pos`). Otherwise the source answers error 1236 and the replica stops.
+pub fn mariadb_gtid_available(
+    replica: &crate::model::InstanceKey,
+    replica_pos: &str,
+    source: &crate::model::InstanceKey,
+    oldest_binlog_start: &str,
+) -> Result<(), Refusal> {
+    let have = mariadb_position(replica_pos);
+    let missing: Vec<String> = mariadb_position(oldest_binlog_start)
+        .into_iter()
+        .filter(|(domain, kept_after)| have.get(domain).copied().unwrap_or(0) < *kept_after)
+        .map(|(domain, kept_after)| match have.get(&domain) {
+            Some(seq) => format!("domain {domain}: {replica} has applied up to {seq}, {source} keeps only what came after {kept_after}"),
+            None => format!("domain {domain}: {replica} has applied nothing, {source} keeps only what came after {kept_after}"),
+        })
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    Err(Refusal::new(
+        Rule::PurgedGtids,
+        format!("{source} has purged binary logs {replica} still needs ({})", missing.join("; ")),
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -182,6 +227,19 @@ mod tests {
         let mut dead = b.clone();
         dead.is_last_check_valid = false;
         assert_eq!(rule(can_replicate_from(&a, &dead, &s)), Some(Rule::NotReachable));
+    }
+
+    #[test]
+    fn mariadb_gtid_moves_need_the_oldest_binlog_to_follow_the_replica() {
+        let (r, s) = (InstanceKey::new("r", 3306), InstanceKey::new("s", 3306));
+        assert_eq!(mariadb_gtid_available(&r, "0-1-10", &s, "0-1-10"), Ok(()));
+        assert_eq!(mariadb_gtid_available(&r, "0-1-12,1-2-3", &s, "0-1-10"), Ok(()));
+        assert_eq!(mariadb_gtid_available(&r, "0-1-10", &s, ""), Ok(()), "nothing purged");
+        let refusal = mariadb_gtid_available(&r, "0-1-9", &s, "0-1-10").unwrap_err();
+        assert_eq!(refusal.rule, Rule::PurgedGtids);
+        assert!(refusal.message.contains("domain 0: r:3306 has applied up to 9"), "{refusal}");
+        let refusal = mariadb_gtid_available(&r, "0-1-20", &s, "0-1-10,2-5-1").unwrap_err();
+        assert!(refusal.message.contains("domain 2: r:3306 has applied nothing"), "{refusal}");
     }
 
     #[test]

@@ -15,7 +15,7 @@ pub struct CommandSpec {
     pub usage: &'static str,
 }
 
-pub const COMMANDS: &[CommandSpec] = &[
+pub static COMMANDS: &[CommandSpec] = &[
     CommandSpec { name: "discover", aliases: &[], summary: "Probe an instance and crawl its whole topology", usage: "-i host[:port]\nProbes the instance now (waiting for the answer) and discovers its source and replicas,\nrecursively. Prints the instance's canonical key." },
     CommandSpec { name: "async-discover", aliases: &[], summary: "Start discovering an instance without waiting", usage: "-i host[:port]" },
     CommandSpec { name: "forget", aliases: &[], summary: "Forget an instance (it may be rediscovered later if still replicating)", usage: "-i host[:port]" },
@@ -40,14 +40,15 @@ pub const COMMANDS: &[CommandSpec] = &[
     CommandSpec { name: "version", aliases: &[], summary: "Print the version", usage: "" },
 ];
 
-/// Every command: information commands, then operations and checks.
+/// Every command: information commands, operations and checks, intents, `sql`.
 pub fn all() -> impl Iterator<Item = &'static CommandSpec> {
-    COMMANDS.iter().chain(super::ops::COMMANDS.iter())
+    COMMANDS.iter().chain(super::ops::COMMANDS.iter()).chain(super::intents::COMMANDS.iter()).chain(super::sql::COMMANDS.iter())
 }
 
 /// Whether `spec` is one of `table`'s entries.
-pub fn is_in(table: &'static [CommandSpec], spec: &CommandSpec) -> bool {
-    table.iter().any(|c| std::ptr::eq(c, spec))
+pub fn is_in(table: &[CommandSpec], spec: &CommandSpec) -> bool {
+    // By name: names are unique across tables (a test checks), and consts may be copied.
+    table.iter().any(|c| c.name == spec.name)
 }
 
 /// Finds a command by name, legacy alias, or unambiguous prefix. A prefix shared by several
@@ -264,9 +265,14 @@ mod tests {
     }
 
     #[test]
-    fn every_command_has_help() {
-        for c in COMMANDS {
+    fn every_command_has_help_and_a_unique_name() {
+        let mut names = std::collections::BTreeSet::new();
+        for c in all() {
             assert!(!c.summary.is_empty(), "{}", c.name);
+            assert!(names.insert(c.name), "{} is in two tables", c.name);
+            for a in c.aliases {
+                assert!(names.insert(a), "alias {a} is taken twice");
+            }
         }
     }
 }

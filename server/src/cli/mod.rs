@@ -9,11 +9,15 @@
 //! - `client`:   talking to the API (leader pick, envelopes, errors).
 //! - `commands`: the `-c` command table (information commands) and command lookup.
 //! - `ops`:      topology operations and checks (`relocate`, `stop-replica`, `--noop` plans).
+//! - `intents`:  maintenance, downtime, promotion rules and tags (`begin-downtime`, `tag`, ...).
+//! - `sql`:      `sql`: one read-only statement, printed as a table.
 //! - here:       argument parsing and dispatch.
 
 pub mod client;
 pub mod commands;
+pub mod intents;
 pub mod ops;
+pub mod sql;
 
 use app::model::InstanceKey;
 use clap::Parser;
@@ -195,6 +199,10 @@ async fn run_command(name: &str, inv: &Invocation) -> i32 {
     let api = client::ApiClient::connect(&inv.api).await;
     let outcome = if commands::is_in(ops::COMMANDS, spec) {
         ops::execute(spec, inv, &api).await
+    } else if commands::is_in(intents::COMMANDS, spec) {
+        intents::execute(spec, inv, &api).await
+    } else if commands::is_in(sql::COMMANDS, spec) {
+        sql::execute(spec, inv, &api).await
     } else {
         commands::execute(spec, inv, &api).await
     };

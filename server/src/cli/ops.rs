@@ -15,7 +15,9 @@ const fn op(name: &'static str, aliases: &'static [&'static str], summary: &'sta
 const TARGET: &str = "-i host[:port] -d host[:port] [--noop]";
 const ONE: &str = "-i host[:port] [--noop]";
 
-pub const COMMANDS: &[CommandSpec] = &[
+/// A `static`, not a `const`: dispatch (`commands::is_in`) compares entries by address, and a
+/// const's array may be duplicated per use.
+pub static COMMANDS: &[CommandSpec] = &[
     op("relocate", &["relocate-below"], "Move an instance below another by the best mechanism (GTID, move-below, move-up, repoint)", TARGET),
     op("relocate-replicas", &["relocate-slaves"], "Move the replicas of an instance below another", "-i host[:port] -d host[:port] [--pattern regex] [--noop]"),
     op("move-up", &[], "Make an instance replicate from its grandparent", ONE),
@@ -52,6 +54,27 @@ pub const COMMANDS: &[CommandSpec] = &[
     op("is-replication-stopped", &[], "Print the instance if both replication threads are stopped", "-i host[:port]"),
     op("which-gtid-errant", &[], "Print the instance's errant GTID set", "-i host[:port]"),
     op("get-candidate-replica", &[], "Print the replica regroup-replicas would promote (changes nothing)", "-i host[:port]"),
+];
+
+/// Commands that control one server's replication or settings (they move nothing).
+const CONTROL: &[&str] = &[
+    "stop-replica",
+    "start-replica",
+    "restart-replica",
+    "stop-replica-nice",
+    "reset-replica",
+    "detach-replica-master-host",
+    "reattach-replica-master-host",
+    "skip-query",
+    "set-read-only",
+    "set-writeable",
+    "enable-semi-sync-master",
+    "disable-semi-sync-master",
+    "enable-semi-sync-replica",
+    "disable-semi-sync-replica",
+    "delay-replication",
+    "flush-binary-logs",
+    "gtid-errant-inject-empty",
 ];
 
 fn key_path(k: &InstanceKey) -> String {
@@ -110,6 +133,7 @@ pub async fn execute(spec: &CommandSpec, inv: &Invocation, api: &ApiClient) -> R
         _ => {}
     }
     if let Some(p) = &inv.pattern {
+        regex::Regex::new(p).map_err(|e| Failure::Usage(format!("--pattern {p:?} is not a regular expression: {}", one_line(&e.to_string()))))?;
         query.push(format!("pattern={}", segment(p)));
     }
     if inv.noop {
@@ -122,6 +146,11 @@ pub async fn execute(spec: &CommandSpec, inv: &Invocation, api: &ApiClient) -> R
     let answer = api.get(&path).await?;
     if inv.noop {
         return Ok(plan_lines(&answer["Details"]));
+    }
+    // Replica control prints the instance, as orchestrator does; detach's "move" to `//host` is
+    // not a source anyone could use.
+    if CONTROL.contains(&spec.name) {
+        return Ok(vec![i.to_string()]);
     }
     let moved = answer["Operation"]["Moved"].as_array().cloned().unwrap_or_default();
     if !moved.is_empty() {
@@ -166,4 +195,9 @@ fn key_text(v: &Value) -> String {
         return String::new();
     }
     InstanceKey::new(host, v["Port"].as_u64().unwrap_or(0) as u16).to_string()
+}
+
+/// regex's error text spans several lines (pattern, caret, reason); the CLI prints one.
+fn one_line(text: &str) -> String {
+    text.lines().map(str::trim).filter(|l| !l.is_empty()).last().unwrap_or("invalid").to_string()
 }

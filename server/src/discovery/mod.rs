@@ -52,7 +52,7 @@ pub struct DiscoverySettings {
     pub poll_interval: Duration,
     pub max_concurrency: usize,
     pub user: String,
-    pub password: String,
+    pub password: crate::config::Secret,
     pub connect_timeout: Duration,
     pub read_timeout: Duration,
     pub probe: ProbeSettings,
@@ -290,6 +290,24 @@ impl Discovery {
         Ok(())
     }
 
+    /// Shows a new set of operator intents (downtime, promotion rules) in the view. Called by
+    /// `Intents` after each write; the store already holds them.
+    pub fn set_intents(&self, intents: Arc<crate::intents::model::IntentSet>) {
+        {
+            let mut state = self.state();
+            state.declarations.intents = intents;
+            state.version += 1;
+        }
+        self.notify_changed();
+    }
+
+    /// `key`'s maintenance window, if one is active now (topology operations refuse it).
+    pub fn maintenance_of(&self, key: &InstanceKey) -> Option<crate::intents::model::Window> {
+        let state = self.state();
+        let key = state.resolve(key);
+        state.declarations.intents.maintenance_of(&key, Utc::now()).cloned()
+    }
+
     /// Notified (with a new version number) whenever anything discovery knows changes.
     pub fn subscribe(&self) -> watch::Receiver<u64> {
         self.inner.changed.subscribe()
@@ -395,6 +413,7 @@ impl Discovery {
             instance: probe.instance,
             reported_replicas: probe.reported_replicas,
             detected_cluster_alias: probe.detected_cluster_alias,
+            detected_promotion_rule: probe.detected_promotion_rule,
         };
         if !self.state().record_success(target, obs, started, latency) {
             return; // forgotten while the probe ran

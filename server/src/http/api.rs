@@ -8,7 +8,7 @@ use crate::topology::{ascii, clusters};
 use app::model::{Envelope, Instance, InstanceJson, InstanceKey};
 use axum::extract::{OriginalUri, Path, Query, Request, State};
 use axum::http::{header, StatusCode};
-use axum::middleware::{self, Next};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -60,14 +60,13 @@ pub fn routes() -> Router<AppState> {
         .route("/leader-check", get(leader_check))
         .route("/leader-check/{code}", get(leader_check))
         .fallback(unknown_route)
-        .layer(middleware::from_fn(envelope_rejections))
 }
 
 /// axum answers some refusals itself before any handler runs (a method a route does not take,
 /// a path segment that is not UTF-8) with plain text or an empty body. Under `/api` every error
 /// is orchestrator's envelope, so clients (orchestrator-client does `jq .Message`) always get a
 /// message naming the problem.
-async fn envelope_rejections(request: Request, next: Next) -> Response {
+pub(crate) async fn envelope_rejections(request: Request, next: Next) -> Response {
     let method = request.method().clone();
     let path = full_path(&request);
     let response = next.run(request).await;

@@ -42,6 +42,7 @@ impl ApiError {
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::Unreachable(_) => StatusCode::BAD_GATEWAY,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::Refused(r) if r.rule.is_bad_input() => StatusCode::BAD_REQUEST,
             ApiError::Refused(_) => StatusCode::CONFLICT,
             ApiError::OperationFailed(_) => StatusCode::BAD_GATEWAY,
         }

@@ -5,15 +5,20 @@
 //! # Layout
 //! - `api`:   `/api/...` handlers.
 //! - `ops`:   topology operations (`/api/relocate/...`, dry runs).
+//! - `intents`: maintenance, downtime, promotion rules and tags (`/api/begin-downtime/...`).
+//! - `sql`:   `/api/sql/:host/:port?q=`: one read-only statement on a managed server.
 //! - `error`: `ApiError` and its HTTP statuses (the only place statuses are chosen).
 //! - `web`:   Leptos routes, the pages' view of the node, static files.
 
 pub mod api;
 pub mod error;
+pub mod intents;
 pub mod ops;
+pub mod sql;
 pub mod web;
 
 use crate::discovery::Discovery;
+use crate::intents::Intents;
 use crate::refactor::Refactor;
 use crate::store::Store;
 use crate::topology::ascii::AsciiSettings;
@@ -44,6 +49,10 @@ pub struct AppState {
     pub discovery: Discovery,
     pub store: Store,
     pub refactor: Refactor,
+    /// Maintenance, downtime, promotion rules, tags: every change goes through it.
+    pub intents: Intents,
+    /// Runs `sql` statements on managed servers.
+    pub sql: crate::sql::SqlRunner,
     pub settings: Arc<ApiSettings>,
 }
 
@@ -64,7 +73,13 @@ pub fn default_site_root() -> PathBuf {
 
 /// The whole router: API, pages, static files.
 pub fn router(state: AppState, site_root: PathBuf) -> Router {
-    let api = Router::new().nest("/api", api::routes().merge(ops::routes())).with_state(state.clone());
+    // Every /api error is orchestrator's envelope, also those axum answers itself (405, bad path).
+    let routes = api::routes()
+        .merge(ops::routes())
+        .merge(intents::routes())
+        .merge(sql::routes())
+        .layer(axum::middleware::from_fn(api::envelope_rejections));
+    let api = Router::new().nest("/api", routes).with_state(state.clone());
     api.merge(web::router(state, site_root))
         .layer(tower_http::trace::TraceLayer::new_for_http())
 }

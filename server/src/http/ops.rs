@@ -169,9 +169,20 @@ pub async fn operate(State(state): State<AppState>, op: Operation, q: RouteQuery
         let message = format!("Plan for {} of {}{how}: {} steps (dry run; nothing was changed)", plan.operation, op.instance(), plan.steps.len());
         return Ok(Json(Envelope::ok(message, serde_json::to_value(plan).unwrap_or_default())).into_response());
     }
-    let message = match op.target() {
-        Some(t) => format!("{}: {} now replicates from {t}{how}", plan.operation, op.instance()),
-        None => format!("{} done on {}{how}", plan.operation, op.instance()),
+    let message = match (&op, op.target()) {
+        (Operation::GtidErrantInjectEmpty { .. }, _) => {
+            let on = outcome.report.steps.first().map(|s| s.server.to_string()).unwrap_or_default();
+            format!("gtid-errant-inject-empty: {} empty transactions injected on {on} for {}", outcome.report.steps.len(), op.instance())
+        }
+        (Operation::RelocateReplicas { .. } | Operation::MoveReplicasGtid { .. }, Some(t)) => {
+            format!("{}: {} replicas of {} now replicate from {t}{how}", plan.operation, outcome.report.moved.len(), op.instance())
+        }
+        (_, Some(t)) => format!("{}: {} now replicates from {t}{how}", plan.operation, op.instance()),
+        (_, None) if !outcome.report.moved.is_empty() => {
+            let moved: Vec<String> = outcome.report.moved.iter().map(|m| format!("{}<{}", m.instance, m.source)).collect();
+            format!("{} of {}{how}: {}", plan.operation, op.instance(), moved.join(", "))
+        }
+        (_, None) => format!("{} done on {}{how}", plan.operation, op.instance()),
     };
     let details = outcome.instance.as_ref().map(|i| serde_json::to_value(InstanceJson::from(i)).unwrap_or_default()).unwrap_or_default();
     let mut body = serde_json::to_value(Envelope::ok(message, details)).unwrap_or_default();

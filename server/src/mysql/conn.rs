@@ -37,7 +37,8 @@ pub struct ConnectSpec {
     pub host: String,
     pub port: u16,
     pub user: String,
-    pub password: String,
+    /// Never printed: `Secret`'s Debug and Display show `****`.
+    pub password: crate::config::Secret,
     pub connect_timeout: Duration,
     /// Upper bound for one round trip; a hung server is declared unreachable after it.
     pub read_timeout: Duration,
@@ -97,7 +98,7 @@ impl TextConn {
             .host(&spec.host)
             .port(spec.port)
             .username(&spec.user)
-            .password(&spec.password)
+            .password(spec.password.expose())
             // Managed servers may or may not have TLS; caching_sha2_password works either way.
             .ssl_mode(MySqlSslMode::Preferred)
             .statement_cache_capacity(0)

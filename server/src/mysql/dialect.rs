@@ -246,6 +246,17 @@ impl Dialect {
         vec![format!("SET GTID_NEXT = {}", quote(gtid)), "BEGIN".into(), "COMMIT".into(), "SET GTID_NEXT = 'AUTOMATIC'".into()]
     }
 
+    /// A replica's heartbeat period, in seconds, as its first column (Oracle: the channel's
+    /// stored settings; MariaDB: a status variable). Needed because changing the source's host
+    /// resets the period to its default on both flavors.
+    pub fn heartbeat_period_query(&self) -> &'static str {
+        if self.is_mariadb() {
+            "SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = 'SLAVE_HEARTBEAT_PERIOD'"
+        } else {
+            "SELECT Heartbeat FROM mysql.slave_master_info WHERE Channel_name = ''"
+        }
+    }
+
     /// The variable that says whether a replica writes what it applies to its own binlog.
     pub fn log_replica_updates_variable(&self) -> &'static str {
         if self.oracle_at_least(8, 0, 26) {
@@ -397,8 +408,64 @@ impl Dialect {
         format!("SET GLOBAL read_only = {}", on as u8)
     }
 
+    /// `super_read_only` exists on Oracle MySQL / Percona 5.7.8+ only.
     pub fn set_super_read_only(&self, on: bool) -> Option<String> {
-        (!self.is_mariadb() && self.oracle_at_least(5, 7, 8)).then(|| format!("SET GLOBAL super_read_only = {}", on as u8))
+        self.oracle_at_least(5, 7, 8).then(|| format!("SET GLOBAL super_read_only = {}", on as u8))
+    }
+
+    /// Oracle 8.0.26 added the `semisync_source`/`semisync_replica` plugins (variables
+    /// `rpl_semi_sync_source_*`/`rpl_semi_sync_replica_*`) beside the old ones, and 8.4 removed
+    /// the old ones; MariaDB builds semi-sync in under the old names. Between 8.0.26 and 8.4 a
+    /// server may have loaded either generation: the new one, the documented choice, is assumed.
+    fn semi_sync_new_names(&self) -> bool {
+        self.oracle_at_least(8, 0, 26)
+    }
+
+    /// The variable that turns semi-sync on for a source (it waits for replica acks).
+    pub fn semi_sync_source_enabled_variable(&self) -> &'static str {
+        if self.semi_sync_new_names() {
+            "rpl_semi_sync_source_enabled"
+        } else {
+            "rpl_semi_sync_master_enabled"
+        }
+    }
+
+    /// The variable that turns semi-sync on for a replica (it acks what it receives).
+    pub fn semi_sync_replica_enabled_variable(&self) -> &'static str {
+        if self.semi_sync_new_names() {
+            "rpl_semi_sync_replica_enabled"
+        } else {
+            "rpl_semi_sync_slave_enabled"
+        }
+    }
+
+    pub fn set_semi_sync_source_enabled(&self, on: bool) -> String {
+        format!("SET GLOBAL {} = {}", self.semi_sync_source_enabled_variable(), on as u8)
+    }
+
+    pub fn set_semi_sync_replica_enabled(&self, on: bool) -> String {
+        format!("SET GLOBAL {} = {}", self.semi_sync_replica_enabled_variable(), on as u8)
+    }
+
+    /// What loads semi-sync on a server that lacks it (Oracle MySQL ships it as plugins; MariaDB
+    /// 10.3.3+ has it built in: nothing to load). For messages that say what to do, and tests.
+    pub fn install_semi_sync_plugins(&self) -> Vec<String> {
+        if self.is_mariadb() {
+            return Vec::new();
+        }
+        let (source, replica) = if self.semi_sync_new_names() { ("source", "replica") } else { ("master", "slave") };
+        [source, replica].iter().map(|side| format!("INSTALL PLUGIN rpl_semi_sync_{side} SONAME 'semisync_{side}.so'")).collect()
+    }
+
+    /// Close the current binary log and open the next one (never written to the binary log).
+    pub fn flush_binary_logs(&self) -> &'static str {
+        "FLUSH BINARY LOGS"
+    }
+
+    /// Make the replica apply each transaction `seconds` after its source committed it. Both
+    /// flavors need the replication threads stopped for this (MariaDB both, Oracle the applier).
+    pub fn set_replication_delay(&self, seconds: u32) -> String {
+        self.change_source(&ChangeSource { delay: Some(seconds), ..Default::default() })
     }
 }
 
@@ -510,6 +577,58 @@ mod tests {
             "SELECT @@global.rpl_semi_sync_source_enabled AS rpl_semi_sync_source_enabled, \
              @@global.rpl_semi_sync_replica_enabled AS rpl_semi_sync_replica_enabled"
         );
+    }
+
+    #[test]
+    fn read_only_adds_super_read_only_from_oracle_5_7_8() {
+        assert_eq!(d("9.7.4").set_read_only(true), "SET GLOBAL read_only = 1");
+        assert_eq!(d("10.11.6-MariaDB").set_read_only(false), "SET GLOBAL read_only = 0");
+        assert_eq!(d("5.7.7").set_super_read_only(true), None);
+        assert_eq!(d("5.7.8").set_super_read_only(true).as_deref(), Some("SET GLOBAL super_read_only = 1"));
+        assert_eq!(Dialect::detect("8.0.36-28", "Percona Server").set_super_read_only(false).as_deref(), Some("SET GLOBAL super_read_only = 0"));
+        assert_eq!(d("11.4.2-MariaDB").set_super_read_only(true), None, "MariaDB has no super_read_only");
+    }
+
+    #[test]
+    fn semi_sync_names_follow_the_8_0_26_plugins() {
+        for v in ["5.7.44", "8.0.25", "10.11.6-MariaDB", "11.4.2-MariaDB"] {
+            assert_eq!(d(v).set_semi_sync_source_enabled(true), "SET GLOBAL rpl_semi_sync_master_enabled = 1", "{v}");
+            assert_eq!(d(v).set_semi_sync_replica_enabled(false), "SET GLOBAL rpl_semi_sync_slave_enabled = 0", "{v}");
+        }
+        for v in ["8.0.26", "8.4.3", "9.7.4"] {
+            assert_eq!(d(v).set_semi_sync_source_enabled(false), "SET GLOBAL rpl_semi_sync_source_enabled = 0", "{v}");
+            assert_eq!(d(v).set_semi_sync_replica_enabled(true), "SET GLOBAL rpl_semi_sync_replica_enabled = 1", "{v}");
+        }
+        assert!(d("10.11.6-MariaDB").install_semi_sync_plugins().is_empty(), "built in");
+        assert_eq!(
+            d("8.0.25").install_semi_sync_plugins(),
+            ["INSTALL PLUGIN rpl_semi_sync_master SONAME 'semisync_master.so'", "INSTALL PLUGIN rpl_semi_sync_slave SONAME 'semisync_slave.so'"]
+        );
+        assert_eq!(
+            d("9.7.4").install_semi_sync_plugins(),
+            ["INSTALL PLUGIN rpl_semi_sync_source SONAME 'semisync_source.so'", "INSTALL PLUGIN rpl_semi_sync_replica SONAME 'semisync_replica.so'"]
+        );
+    }
+
+    #[test]
+    fn delay_skip_and_flush_per_flavor() {
+        assert_eq!(d("8.0.22").set_replication_delay(60), "CHANGE MASTER TO MASTER_DELAY=60");
+        assert_eq!(d("8.0.23").set_replication_delay(60), "CHANGE REPLICATION SOURCE TO SOURCE_DELAY=60");
+        assert_eq!(d("10.11.6-MariaDB").set_replication_delay(0), "CHANGE MASTER TO MASTER_DELAY=0");
+        assert_eq!(d("8.0.25").skip_one_event_group(), "SET GLOBAL sql_slave_skip_counter = 1");
+        assert_eq!(d("8.0.26").skip_one_event_group(), "SET GLOBAL sql_replica_skip_counter = 1");
+        assert_eq!(d("10.11.6-MariaDB").skip_one_event_group(), "SET GLOBAL sql_slave_skip_counter = 1");
+        assert_eq!(
+            d("9.7.4").inject_empty_transaction("u:7"),
+            ["SET GTID_NEXT = 'u:7'", "BEGIN", "COMMIT", "SET GTID_NEXT = 'AUTOMATIC'"]
+        );
+        assert_eq!(d("9.7.4").flush_binary_logs(), "FLUSH BINARY LOGS");
+        assert_eq!(d("10.11.6-MariaDB").flush_binary_logs(), "FLUSH BINARY LOGS");
+        assert_eq!(d("8.0.21").stop_replica_io_thread(), "STOP SLAVE IO_THREAD");
+        assert_eq!(d("8.0.22").start_replica_io_thread(), "START REPLICA IO_THREAD");
+        assert_eq!(d("10.11.6-MariaDB").start_replica_sql_thread(), "START SLAVE SQL_THREAD");
+        assert_eq!(d("8.0.21").reset_replica_all(), "RESET SLAVE ALL");
+        assert_eq!(d("10.11.6-MariaDB").reset_replica_all(), "RESET SLAVE ALL");
     }
 
     #[test]

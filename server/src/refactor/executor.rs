@@ -9,8 +9,12 @@
 use super::failpoints;
 use super::plan::{change_source_sql, dialect_of, join_sql, Plan, Position, Step};
 use crate::mysql::dialect::replica_status_column_names;
-use crate::mysql::{ConnectSpec, Dialect, MySqlError, TextConn, TextRow};
+use crate::mysql::{ChangeSource, ConnectSpec, Dialect, GtidMode, MySqlError, TextConn, TextRow};
+use crate::mysql::dialect::quote;
+use app::model::gtid::GtidSet;
 use app::model::ops::{Moved, OperationReport, StepRun};
+use app::rules::replication::mariadb_gtid_available;
+use app::rules::{Refusal, Rule};
 use app::model::{BinlogCoordinates, Instance, InstanceKey};
 use chrono::Utc;
 use std::collections::{BTreeMap, HashMap};
@@ -20,7 +24,8 @@ use std::time::{Duration, Instant};
 #[derive(Clone, Debug)]
 pub struct ExecSettings {
     pub user: String,
-    pub password: String,
+    /// Debug-printed as `***`, never as itself.
+    pub password: crate::config::Secret,
     pub connect_timeout: Duration,
     pub read_timeout: Duration,
     /// Longest wait for a replica to reach a position (START ... UNTIL) or to start replicating.
@@ -38,8 +43,15 @@ struct Before {
     sql_running: bool,
     source: InstanceKey,
     used_gtid: bool,
+    /// MariaDB `Using_Gtid: Current_Pos` (a former primary), put back as it was.
+    mariadb_current_pos: bool,
     /// Executed position right before its source was changed (set only if it was).
     exec_at_change: Option<BinlogCoordinates>,
+    /// The source it was pointed at, and the coordinates it was told to start from (`None`:
+    /// GTID), to tell on rollback whether it already applied anything from there.
+    changed_to: Option<(InstanceKey, Option<BinlogCoordinates>)>,
+    /// The channel's heartbeat period before the change (restated on every re-point).
+    heartbeat: Option<f64>,
 }
 
 pub struct Executor {
@@ -50,6 +62,9 @@ pub struct Executor {
     before: BTreeMap<InstanceKey, Before>,
     /// Order in which replicas were first touched (rollback goes backwards).
     touched: Vec<InstanceKey>,
+    /// What the current step has sent so far, as shown to people (passwords masked): what the
+    /// report lists for a step that failed half-way.
+    sent: Vec<String>,
 }
 
 type StepResult = Result<Vec<String>, String>;
@@ -57,7 +72,7 @@ type StepResult = Result<Vec<String>, String>;
 impl Executor {
     pub fn new(settings: ExecSettings, view: &BTreeMap<InstanceKey, Instance>) -> Executor {
         let dialects = view.iter().map(|(k, i)| (k.clone(), dialect_of(Some(i)))).collect();
-        Executor { settings, dialects, conns: HashMap::new(), before: BTreeMap::new(), touched: Vec::new() }
+        Executor { settings, dialects, conns: HashMap::new(), before: BTreeMap::new(), touched: Vec::new(), sent: Vec::new() }
     }
 
     fn dialect(&self, key: &InstanceKey) -> Dialect {
@@ -75,12 +90,13 @@ impl Executor {
             let mut moved = Vec::new();
             let mut part_failed = false;
             for step in part {
-                failpoints::hit(&format!("{}:{}", step.kind(), step.server()));
+                failpoints::hit(&format!("{}:{}", step.kind(), step.server())).await;
                 let started = Utc::now();
                 let clock = Instant::now();
+                self.sent.clear();
                 let (statements, error) = match self.run_step(step).await {
                     Ok(s) => (s, String::new()),
-                    Err(e) => (Vec::new(), e),
+                    Err(e) => (std::mem::take(&mut self.sent), e),
                 };
                 let failed = !error.is_empty();
                 report.steps.push(StepRun {
@@ -94,12 +110,17 @@ impl Executor {
                 if failed {
                     errors.push(format!("{}: {error}", step.describe()));
                     let rollback = self.roll_back().await;
+                    // What could not be put back matters as much as what failed.
+                    errors.extend(rollback.iter().filter(|r| !r.error.is_empty()).map(|r| format!("rollback: {}: {}", r.description, r.error)));
                     report.rollback.extend(rollback);
                     part_failed = true;
                     break;
                 }
                 match step {
-                    Step::ChangeSource { replica, to, .. } | Step::JoinAsReplica { server: replica, to, .. } => {
+                    // Detaching points at `//host`: the replica is not under a new source.
+                    Step::ChangeSource { replica, to, .. } | Step::JoinAsReplica { server: replica, to, .. }
+                        if !to.hostname.starts_with("//") =>
+                    {
                         moved.push(Moved { instance: replica.clone(), source: to.clone() });
                     }
                     _ => {}
@@ -119,6 +140,55 @@ impl Executor {
         report
     }
 
+    /// Checks, right before anything is touched, what a GTID move needs from the servers as
+    /// they are now (discovery's view may be a poll interval old, and has nothing to tell for
+    /// MariaDB): its destination still has every transaction the replica lacks. A refusal here
+    /// changes nothing, like the planner's. Only for plans of one part: a part of a plan over
+    /// several replicas fails and is put back on its own instead.
+    pub async fn preflight(&mut self, plan: &Plan) -> Result<(), Refusal> {
+        if plan.parts.len() != 1 {
+            return Ok(());
+        }
+        for step in plan.steps() {
+            if let Step::ChangeSource { replica, to, position: Position::Gtid } = step {
+                self.gtid_available(replica, to).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Oracle: `to`'s gtid_purged minus `replica`'s gtid_executed is empty. MariaDB: in every
+    /// domain, the replica has applied what precedes `to`'s oldest binary log.
+    async fn gtid_available(&mut self, replica: &InstanceKey, to: &InstanceKey) -> Result<(), Refusal> {
+        let unreachable = |e: String| Refusal::new(Rule::NotReachable, format!("cannot check that {to} still has what {replica} needs: {e}"));
+        let first = |rows: Vec<TextRow>| rows.first().and_then(|r| r.at(0)).unwrap_or("").to_string();
+        if self.dialect(replica).is_mariadb() {
+            let logs = self.query(to, "SHOW BINARY LOGS").await.map_err(unreachable)?;
+            let Some(oldest) = logs.first().map(|r| r.text(&["Log_name"])) else { return Ok(()) };
+            let start = first(self.query(to, &format!("SELECT BINLOG_GTID_POS({}, 4)", quote(&oldest))).await.map_err(unreachable)?);
+            let position = first(self.query(replica, "SELECT @@GLOBAL.gtid_slave_pos").await.map_err(unreachable)?);
+            return mariadb_gtid_available(replica, &position, to, &start);
+        }
+        let purged = first(self.query(to, "SELECT @@GLOBAL.gtid_purged").await.map_err(unreachable)?);
+        let executed = first(self.query(replica, "SELECT @@GLOBAL.gtid_executed").await.map_err(unreachable)?);
+        let unreadable = |e: String| Refusal::new(Rule::PurgedGtids, format!("unreadable GTID set: {e}"));
+        let missing = GtidSet::parse(&purged).map_err(unreadable)?.subtract(&GtidSet::parse(&executed).map_err(unreadable)?);
+        if !missing.is_empty() {
+            return Err(Refusal::new(Rule::PurgedGtids, format!("{to} has purged transactions {replica} has not executed: {missing}")));
+        }
+        Ok(())
+    }
+
+    /// Runs a read; a connection that turned out dead is dropped, so the next use reconnects
+    /// (to a server that was restarted meanwhile, for instance).
+    async fn query(&mut self, key: &InstanceKey, sql: &str) -> Result<Vec<TextRow>, String> {
+        let result = self.conn(key).await?.query(sql).await;
+        if result.as_ref().is_err_and(MySqlError::is_unreachable) {
+            self.conns.remove(key);
+        }
+        result.map_err(|e| e.to_string())
+    }
+
     async fn conn(&mut self, key: &InstanceKey) -> Result<&mut TextConn, String> {
         if !self.conns.contains_key(key) {
             let spec = ConnectSpec {
@@ -136,18 +206,22 @@ impl Executor {
     }
 
     async fn exec(&mut self, key: &InstanceKey, sql: &str) -> Result<(), String> {
+        self.exec_shown(key, sql, sql).await
+    }
+
+    /// Sends `sql`, recorded as `shown` (the statement with its password masked).
+    async fn exec_shown(&mut self, key: &InstanceKey, sql: &str, shown: &str) -> Result<(), String> {
+        self.sent.push(shown.to_string());
         let result = self.conn(key).await?.exec(sql).await;
-        if let Err(e) = &result {
-            if e.is_unreachable() {
-                self.conns.remove(key);
-            }
+        if result.as_ref().is_err_and(MySqlError::is_unreachable) {
+            self.conns.remove(key);
         }
-        result.map_err(|e: MySqlError| e.to_string())
+        result.map_err(|e| e.to_string())
     }
 
     async fn replica_status(&mut self, key: &InstanceKey) -> Result<Option<TextRow>, String> {
         let sql = self.dialect(key).show_replica_status();
-        let rows = self.conn(key).await?.query(sql).await.map_err(|e| e.to_string())?;
+        let rows = self.query(key, sql).await?;
         Ok(rows.into_iter().last())
     }
 
@@ -158,7 +232,7 @@ impl Executor {
 
     async fn binlog_coordinates(&mut self, key: &InstanceKey) -> Result<BinlogCoordinates, String> {
         let sql = self.dialect(key).show_binlog_status();
-        let rows = self.conn(key).await?.query(sql).await.map_err(|e| e.to_string())?;
+        let rows = self.query(key, sql).await?;
         let row = rows.first().ok_or_else(|| format!("{key} has no binary log position (log_bin off?)"))?;
         Ok(BinlogCoordinates::binlog(row.text(&["File"]), row.number(&["Position"]).unwrap_or(0).max(0) as u64))
     }
@@ -175,7 +249,10 @@ impl Executor {
                 sql_running: false,
                 source: InstanceKey::default(),
                 used_gtid: false,
+                mariadb_current_pos: false,
                 exec_at_change: None,
+                changed_to: None,
+                heartbeat: None,
             };
             self.before.insert(key.clone(), before);
             self.touched.push(key.clone());
@@ -188,11 +265,16 @@ impl Executor {
         let port = col("Source_Port").parse().unwrap_or(0);
         let before = Before {
             was_replica: true,
-            io_running: col("Replica_IO_Running") == "Yes",
+            // "Connecting" (MariaDB also "Preparing") is a started receiver that has yet to reach
+            // its source: to be started again on rollback like a running one.
+            io_running: !matches!(col("Replica_IO_Running").as_str(), "No" | ""),
             sql_running: col("Replica_SQL_Running") == "Yes",
             source: InstanceKey::new(col("Source_Host"), port),
             used_gtid: row.number(&["Auto_Position"]) == Some(1) || !matches!(row.get(&["Using_Gtid"]), None | Some("" | "No")),
+            mariadb_current_pos: row.get(&["Using_Gtid"]).is_some_and(|g| g.eq_ignore_ascii_case("Current_Pos")),
             exec_at_change: None,
+            changed_to: None,
+            heartbeat: None,
         };
         self.before.insert(key.clone(), before);
         self.touched.push(key.clone());
@@ -248,10 +330,13 @@ impl Executor {
                 let sql = join_sql(&d, to, coords.as_ref(), former_primary, &user, &password);
                 if let Some(b) = self.before.get_mut(server) {
                     b.exec_at_change = Some(BinlogCoordinates::default());
+                    b.changed_to = Some((to.clone(), coords.clone()));
                 }
-                self.exec(server, &sql).await?;
-                // What is recorded (report, audit) never holds the password.
-                Ok(vec![join_sql(&d, to, coords.as_ref(), former_primary, &user, "****")])
+                // What is recorded (report, audit) never holds the password; a server may also
+                // quote the statement in its error (a syntax error "near ...").
+                let shown = join_sql(&d, to, coords.as_ref(), former_primary, &user, "****");
+                self.exec_shown(server, &sql, &shown).await.map_err(|e| redact(&e, &password))?;
+                Ok(vec![shown])
             }
             Step::StopAfterDrainingRelayLog { on } => self.stop_after_draining(on).await,
             Step::SkipFailedTransaction { on } => self.skip_failed_transaction(on).await,
@@ -264,14 +349,25 @@ impl Executor {
                     Position::ExecOf(k) => Some(self.exec_coordinates(k).await?),
                     Position::BinlogOf(k) => Some(self.binlog_coordinates(k).await?),
                 };
-                let sql = change_source_sql(&self.dialect(replica), to, coords.as_ref());
+                let heartbeat = self.heartbeat_period(replica).await;
+                let sql = change_source_sql(&self.dialect(replica), to, coords.as_ref(), heartbeat);
                 if let Some(b) = self.before.get_mut(replica) {
+                    b.heartbeat = heartbeat;
                     b.exec_at_change = Some(exec_now);
+                    b.changed_to = Some((to.clone(), coords.clone()));
                 }
                 self.exec(replica, &sql).await?;
                 Ok(vec![sql])
             }
         }
+    }
+
+    /// The replica's heartbeat period; `None` (the server default applies) when it cannot be
+    /// read, e.g. without SELECT on mysql.slave_master_info.
+    async fn heartbeat_period(&mut self, replica: &InstanceKey) -> Option<f64> {
+        let sql = self.dialect(replica).heartbeat_period_query();
+        let rows = self.query(replica, sql).await.ok()?;
+        rows.first().and_then(|r| r.at(0)).and_then(|v| v.trim().parse::<f64>().ok()).filter(|h| *h > 0.0)
     }
 
     /// The user and password replicas use: `ReplicationCredentialsQuery` when configured, else
@@ -288,7 +384,7 @@ impl Executor {
         } else {
             (query, "ReplicationCredentialsQuery")
         };
-        let rows = self.conn(from).await?.query(&sql).await.map_err(|e| format!("reading replication credentials ({source}): {e}"))?;
+        let rows = self.query(from, &sql).await.map_err(|e| format!("reading replication credentials ({source}): {e}"))?;
         let row = rows.first().ok_or_else(|| format!("{source} gave no replication credentials on {from}"))?;
         match (row.at(0), row.at(1)) {
             (Some(user), Some(password)) if !user.is_empty() => Ok((user.to_string(), password.to_string())),
@@ -388,12 +484,21 @@ impl Executor {
                 let [new, old] = replica_status_column_names(name);
                 row.text(&[new.as_str(), old.as_str()])
             };
-            if col("Replica_IO_Running") == "Yes" && col("Replica_SQL_Running") == "Yes" {
+            let (io_running, sql_running) = (col("Replica_IO_Running"), col("Replica_SQL_Running"));
+            if io_running == "Yes" && sql_running == "Yes" {
                 return Ok(());
             }
+            let io = row.text(&["Last_IO_Error"]);
+            let sql = row.text(&["Last_SQL_Error"]);
+            // START waits until the threads run, so a thread that is "No" with an error has
+            // stopped by itself (e.g. error 1236: the source lacks the binlogs asked for) and
+            // will not start again: waiting longer would only delay the rollback. A receiver
+            // still "Connecting" may yet connect, and is given until the deadline.
+            let stopped = [(io_running == "No", &io), (sql_running == "No", &sql)];
+            if let Some((_, error)) = stopped.iter().find(|(no, error)| *no && !error.is_empty()) {
+                return Err(format!("replication on {key} stopped: {error}"));
+            }
             if Instant::now() > deadline {
-                let io = row.text(&["Last_IO_Error"]);
-                let sql = row.text(&["Last_SQL_Error"]);
                 let why = [io, sql].into_iter().filter(|e| !e.is_empty()).collect::<Vec<_>>().join("; ");
                 return Err(format!(
                     "replication on {key} did not start within {:?}{}",
@@ -411,42 +516,107 @@ impl Executor {
         let touched: Vec<InstanceKey> = self.touched.iter().rev().cloned().collect();
         for key in touched {
             let Some(before) = self.before.get(&key).cloned() else { continue };
-            let d = self.dialect(&key);
-            let mut statements = vec![d.stop_replica().to_string()];
-            match &before.exec_at_change {
-                Some(_) if !before.was_replica => statements.push(d.reset_replica_all().to_string()),
-                Some(exec) => {
-                    let coords = if before.used_gtid { None } else { Some(exec) };
-                    statements.push(change_source_sql(&d, &before.source, coords));
-                }
-                None => {}
-            }
-            match (before.io_running, before.sql_running) {
-                (true, true) => statements.push(d.start_replica().to_string()),
-                (true, false) => statements.push(d.start_replica_io_thread().to_string()),
-                (false, true) => statements.push(d.start_replica_sql_thread().to_string()),
-                (false, false) => {}
-            }
             let started = Utc::now();
             let clock = Instant::now();
-            let mut error = String::new();
-            for sql in &statements {
-                if let Err(e) = self.exec(&key, sql).await {
-                    error = e;
-                    break;
-                }
-            }
-            let description = if before.exec_at_change.is_some() && !before.was_replica {
-                format!("make {key} a non-replica again")
-            } else if before.exec_at_change.is_some() {
-                format!("put {key} back under {} and restore its threads", before.source)
-            } else {
-                format!("restore replication threads on {key}")
-            };
+            let (description, statements, error) = self.put_back(&key, &before).await;
             runs.push(StepRun { server: key, description, statements, started, duration_ms: clock.elapsed().as_secs_f64() * 1000.0, error });
         }
         runs
     }
+
+    /// Puts one replica back; returns what was done, the statements sent, and an error.
+    async fn put_back(&mut self, key: &InstanceKey, before: &Before) -> (String, Vec<String>, String) {
+        let d = self.dialect(key);
+        let mut statements = vec![d.stop_replica().to_string()];
+        let mut description = format!("restore replication threads on {key}");
+        if let Err(e) = self.exec(key, &statements[0]).await {
+            return (description, statements, e);
+        }
+        let mut left_below = String::new();
+        if before.exec_at_change.is_some() && !before.was_replica {
+            description = format!("make {key} a non-replica again");
+            statements.push(d.reset_replica_all().to_string());
+        } else if let Some(exec) = &before.exec_at_change {
+            description = format!("put {key} back under {} and restore its threads", before.source);
+            match self.applied_from_new_source(key, before).await {
+                Ok(None) => statements.push(source_again_sql(&d, before, exec)),
+                Ok(Some(why)) => {
+                    description = format!("leave {key} where it is and restore its threads");
+                    left_below = why;
+                }
+                Err(e) => return (description, statements, e),
+            }
+        }
+        match (before.io_running, before.sql_running) {
+            (true, true) => statements.push(d.start_replica().to_string()),
+            (true, false) => statements.push(d.start_replica_io_thread().to_string()),
+            (false, true) => statements.push(d.start_replica_sql_thread().to_string()),
+            (false, false) => {}
+        }
+        for sql in &statements[1..] {
+            if let Err(e) = self.exec(key, sql).await {
+                return (description, statements, e);
+            }
+        }
+        // Put back means replicating again, not just told to: a replica that cannot reach its
+        // original source is an error of the rollback. (One left below a dead new source is
+        // reported as such already.)
+        if before.io_running && before.sql_running && left_below.is_empty() {
+            if let Err(e) = self.wait_replicating(key).await {
+                return (description, statements, e);
+            }
+        }
+        (description, statements, left_below)
+    }
+
+    /// For a replica moved on binlog coordinates: whether it has already applied transactions
+    /// from its new source. Its old coordinates then no longer describe what it holds, and
+    /// pointing it back there would apply those transactions a second time; it must stay.
+    /// (With GTID the servers themselves skip what was applied, so going back is always safe.)
+    async fn applied_from_new_source(&mut self, key: &InstanceKey, before: &Before) -> Result<Option<String>, String> {
+        let Some((to, Some(start))) = &before.changed_to else { return Ok(None) };
+        let Some(row) = self.replica_status(key).await? else { return Ok(None) };
+        let col = |name: &'static str| {
+            let [new, old] = replica_status_column_names(name);
+            row.text(&[new.as_str(), old.as_str()])
+        };
+        let source = InstanceKey::new(col("Source_Host"), col("Source_Port").parse().unwrap_or(0));
+        let exec = exec_of(&row);
+        if source != *to || exec <= *start {
+            return Ok(None);
+        }
+        Ok(Some(format!(
+            "{key} was left below {to}: it already applied transactions from there ({start} to {exec}), \
+             and going back to its old position on {} would apply them twice",
+            before.source
+        )))
+    }
+}
+
+/// The statement that points a replica at its original source again: with GTID as before
+/// (MariaDB `current_pos` or `slave_pos` as it was), else at the executed position it had when
+/// it was moved.
+fn source_again_sql(d: &Dialect, before: &Before, exec: &BinlogCoordinates) -> String {
+    if !before.used_gtid {
+        return change_source_sql(d, &before.source, Some(exec), before.heartbeat);
+    }
+    let mode = if d.is_mariadb() && before.mariadb_current_pos { GtidMode::MariaDbCurrentPos } else { GtidMode::On };
+    let change = ChangeSource {
+        host: Some(before.source.hostname.clone()),
+        port: Some(before.source.port),
+        gtid: Some(mode),
+        heartbeat_period: before.heartbeat,
+        ..Default::default()
+    };
+    d.change_source(&change)
+}
+
+/// `text` with every occurrence of `secret` masked.
+fn redact(text: &str, secret: &str) -> String {
+    if secret.is_empty() {
+        return text.to_string();
+    }
+    text.replace(secret, "****")
 }
 
 /// A replica's executed position on its source's binary log.
@@ -457,4 +627,53 @@ fn exec_of(row: &TextRow) -> BinlogCoordinates {
         row.text(&[file_new.as_str(), file_old.as_str()]),
         row.number(&[pos_new.as_str(), pos_old.as_str()]).unwrap_or(0).max(0) as u64,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn before(used_gtid: bool, mariadb_current_pos: bool) -> Before {
+        Before {
+            was_replica: true,
+            io_running: true,
+            sql_running: true,
+            source: InstanceKey::new("src", 3306),
+            used_gtid,
+            mariadb_current_pos,
+            exec_at_change: None,
+            changed_to: None,
+            heartbeat: None,
+        }
+    }
+
+    #[test]
+    fn a_replica_goes_back_the_way_it_replicated() {
+        let exec = BinlogCoordinates::binlog("mysql-bin.000002", 1234);
+        let maria = Dialect::detect("10.11.6-MariaDB", "");
+        let oracle = Dialect::detect("9.7.4", "");
+        assert_eq!(
+            source_again_sql(&maria, &before(false, false), &exec),
+            "CHANGE MASTER TO MASTER_HOST='src', MASTER_PORT=3306, MASTER_USE_GTID=no, MASTER_LOG_FILE='mysql-bin.000002', MASTER_LOG_POS=1234"
+        );
+        assert_eq!(
+            source_again_sql(&maria, &before(true, true), &exec),
+            "CHANGE MASTER TO MASTER_HOST='src', MASTER_PORT=3306, MASTER_USE_GTID=current_pos"
+        );
+        assert_eq!(source_again_sql(&maria, &before(true, false), &exec), "CHANGE MASTER TO MASTER_HOST='src', MASTER_PORT=3306, MASTER_USE_GTID=slave_pos");
+        assert_eq!(
+            source_again_sql(&oracle, &before(true, false), &exec),
+            "CHANGE REPLICATION SOURCE TO SOURCE_HOST='src', SOURCE_PORT=3306, SOURCE_AUTO_POSITION=1"
+        );
+        assert_eq!(
+            source_again_sql(&oracle, &before(false, false), &exec),
+            "CHANGE REPLICATION SOURCE TO SOURCE_HOST='src', SOURCE_PORT=3306, SOURCE_LOG_FILE='mysql-bin.000002', SOURCE_LOG_POS=1234"
+        );
+    }
+
+    #[test]
+    fn errors_never_carry_the_password() {
+        assert_eq!(redact("near 'SOURCE_PASSWORD='s3cret', GET' at line 1", "s3cret"), "near 'SOURCE_PASSWORD='****', GET' at line 1");
+        assert_eq!(redact("no password here", ""), "no password here");
+    }
 }

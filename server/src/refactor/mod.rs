@@ -21,7 +21,7 @@ use crate::discovery::Discovery;
 use crate::store::{Store, StoreError};
 use app::model::ops::{Operation, OperationReport};
 use app::model::{Instance, InstanceKey};
-use app::rules::{Refusal, RuleSettings};
+use app::rules::{Refusal, Rule, RuleSettings};
 use executor::{ExecSettings, Executor};
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
@@ -97,6 +97,11 @@ impl Refactor {
         Refactor { inner: Arc::new(Inner { discovery, store, settings, busy: Mutex::new(HashMap::new()) }) }
     }
 
+    /// What holds `key` right now (a running operation), if anything.
+    pub fn holder(&self, key: &InstanceKey) -> Option<String> {
+        self.inner.busy.lock().unwrap_or_else(|p| p.into_inner()).get(key).cloned()
+    }
+
     pub fn rule_settings(&self) -> &RuleSettings {
         &self.inner.settings.rules
     }
@@ -114,19 +119,31 @@ impl Refactor {
 
     /// Plans `op`; with `dry_run` returns the plan, else runs it.
     pub async fn run(&self, op: Operation, dry_run: bool, who: &str) -> Result<Outcome, RefactorError> {
-        let view = self.inner.discovery.instances();
-        let plan = planner::plan(&op, &view, &self.inner.settings.rules)?;
-        let rendered = plan.render(&view);
         if dry_run {
-            let report = OperationReport { plan: rendered, steps: Vec::new(), rollback: Vec::new(), moved: Vec::new(), success: true, error: String::new() };
+            let view = self.inner.discovery.instances();
+            let plan = planner::plan(&op, &view, &self.inner.settings.rules)?;
+            self.refuse_maintenance(&op, &plan)?;
+            let report = OperationReport { plan: plan.render(&view), steps: Vec::new(), rollback: Vec::new(), moved: Vec::new(), success: true, error: String::new() };
             return Ok(Outcome { report, instance: None });
         }
-        let servers: Vec<InstanceKey> =
-            plan.steps().flat_map(|s| s.servers()).cloned().collect::<BTreeSet<_>>().into_iter().collect();
         let holder = format!("{} of {} (by {who})", op.name(), op.instance());
-        let _held = self.hold(servers.clone(), &holder)?;
+        // The instance and its destination are held before the view is read: a plan made from a
+        // view that a running operation on them is about to change could make a cycle (a below
+        // b while b moves below a) or move a replica from a position that no longer exists.
+        let named: BTreeSet<InstanceKey> = [Some(op.instance()), op.target()].into_iter().flatten().cloned().collect();
+        let _held = self.hold(named.iter().cloned().collect(), &holder)?;
+        let view = self.inner.discovery.instances();
+        let plan = planner::plan(&op, &view, &self.inner.settings.rules)?;
+        self.refuse_maintenance(&op, &plan)?;
+        let rendered = plan.render(&view);
+        // A detached replica's `//host` source is not a server: nothing to hold or probe.
+        let servers: BTreeSet<InstanceKey> =
+            plan.steps().flat_map(|s| s.servers()).filter(|k| !k.hostname.starts_with("//")).cloned().collect();
+        let _also_held = self.hold(servers.difference(&named).cloned().collect(), &holder)?;
         tracing::info!(operation = %op.name(), instance = %op.instance(), who, "running operation");
-        let report = Executor::new(self.inner.settings.exec.clone(), &view).run(&plan, rendered).await;
+        let mut executor = Executor::new(self.inner.settings.exec.clone(), &view);
+        executor.preflight(&plan).await?;
+        let report = executor.run(&plan, rendered).await;
         for k in &servers {
             let _ = self.inner.discovery.refresh(k).await;
         }
@@ -137,9 +154,29 @@ impl Refactor {
         Ok(Outcome { report, instance: self.inner.discovery.instance(op.instance()) })
     }
 
+    /// An operator's maintenance lock keeps every operation off the server: the operated
+    /// instance and every server a step touches. A dry run is refused too, since the run would be.
+    fn refuse_maintenance(&self, op: &Operation, plan: &plan::Plan) -> Result<(), Refusal> {
+        let touched: BTreeSet<&InstanceKey> = plan.steps().flat_map(|s| s.servers()).chain([op.instance()]).collect();
+        for key in touched {
+            if let Some(m) = self.inner.discovery.maintenance_of(key) {
+                return Err(Refusal::new(
+                    Rule::InMaintenance,
+                    format!(
+                        "{key} is in maintenance by {} ({}) until {}; end it with end-maintenance first",
+                        m.owner,
+                        m.reason,
+                        m.end.format("%Y-%m-%d %H:%M:%S UTC")
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
     async fn audit(&self, op: &Operation, report: &OperationReport, who: &str) -> Result<(), StoreError> {
         let cluster = self.inner.discovery.instance(op.instance()).map(|i| i.cluster_name).unwrap_or_default();
-        let mut message = match (op.target(), report.plan.mechanism.as_str()) {
+        let mut message = match (report.plan.target.as_ref(), report.plan.mechanism.as_str()) {
             (Some(t), "") => format!("{} below {t}", op.instance()),
             (Some(t), m) => format!("{} below {t} using {m}", op.instance()),
             (None, _) => op.instance().to_string(),

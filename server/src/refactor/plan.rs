@@ -131,11 +131,21 @@ impl Plan {
     pub fn steps(&self) -> impl Iterator<Item = &Step> {
         self.parts.iter().flatten()
     }
+
+    /// Where the operated instance ends up, when the plan moves it (move-up names no target).
+    pub fn destination(&self) -> Option<&InstanceKey> {
+        let instance = self.operation.instance();
+        self.steps().find_map(|s| match s {
+            Step::ChangeSource { replica, to, .. } | Step::JoinAsReplica { server: replica, to, .. } if replica == instance => Some(to),
+            _ => None,
+        })
+    }
 }
 
 /// The CHANGE SOURCE statement for `to` at concrete coordinates (`None`: GTID).
-pub fn change_source_sql(d: &Dialect, to: &InstanceKey, coordinates: Option<&BinlogCoordinates>) -> String {
-    let mut change = ChangeSource { host: Some(to.hostname.clone()), port: Some(to.port), ..Default::default() };
+/// `heartbeat`: the channel's period, restated because a new host resets it to the default.
+pub fn change_source_sql(d: &Dialect, to: &InstanceKey, coordinates: Option<&BinlogCoordinates>, heartbeat: Option<f64>) -> String {
+    let mut change = ChangeSource { host: Some(to.hostname.clone()), port: Some(to.port), heartbeat_period: heartbeat, ..Default::default() };
     match coordinates {
         None => change.gtid = Some(GtidMode::On),
         Some(c) => {
@@ -187,7 +197,7 @@ impl Plan {
         PlanView {
             operation: self.operation.name(),
             instance: self.operation.instance().clone(),
-            target: self.operation.target().cloned(),
+            target: self.operation.target().cloned().or_else(|| self.destination().cloned()),
             mechanism: self.mechanism.map(|m| m.name().to_string()).unwrap_or_default(),
             steps,
         }
@@ -244,7 +254,7 @@ fn render_step(step: &Step, view: &BTreeMap<InstanceKey, Instance>) -> Vec<PlanS
                 Position::Gtid => None,
                 _ => Some(coords.unwrap_or_default()),
             };
-            vec![one(replica, vec![change_source_sql(&d(replica), to, coords.as_ref())])]
+            vec![one(replica, vec![change_source_sql(&d(replica), to, coords.as_ref(), None)])]
         }
     }
 }

@@ -52,7 +52,7 @@ impl SandboxServer {
             host: self.host().to_string(),
             port: self.port,
             user: user.to_string(),
-            password: password.to_string(),
+            password: crate::config::Secret::new(password),
             connect_timeout: Duration::from_secs(5),
             read_timeout: Duration::from_secs(30),
         }
@@ -158,7 +158,7 @@ async fn wait_ready(name: &str, dir: &Path, port: u16, process: &Process, logs: 
         host: "127.0.0.1".into(),
         port,
         user: ADMIN_USER.into(),
-        password: ADMIN_PASSWORD.into(),
+        password: crate::config::Secret::new(ADMIN_PASSWORD),
         connect_timeout: Duration::from_secs(2),
         read_timeout: Duration::from_secs(10),
     };

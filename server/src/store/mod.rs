@@ -5,14 +5,20 @@
 //!   only writer and can rebuild it from the servers themselves; it is kept so that a restarted
 //!   node knows at once which servers to poll and shows their last known state meanwhile.
 //!   Written behind (batched), never on the request path.
-//! - **Operator intent** (`cluster_aliases`, later downtime, maintenance, promotion rules, tags):
+//! - **Operator intent** (`cluster_aliases`, `maintenance`, `downtime`, `candidates`, `tags`):
 //!   what people declared. It cannot be rebuilt from the servers, so it is written before the
-//!   request is answered. With raft, these become the replicated state machine.
+//!   request is answered. Maintenance, downtime, promotion rules and tags are plain records
+//!   changed only by `IntentCommand`s through `apply_intent` (module `intents`), each command
+//!   carrying its own timestamps: applied in the same order they give the same tables anywhere,
+//!   which is what raft will replicate. Ended windows and expired registrations stop counting at
+//!   their end time (readers compare with the clock); the caretaker deletes them later.
 //! - **History** (`audit`): what operators and the node did, for `orchestrator -c audit`.
 //!
 //! SQLite (embedded, `SQLite3DataFile`) is the default backend. The backend is an enum so that a
 //! MySQL backend (`BackendDB: "mysql"`) is one more variant with its own migrations; callers only
 //! see `Store`'s methods. Migrations are embedded in the binary and applied at open.
+
+mod intents;
 
 use crate::topology::Observed;
 use app::model::InstanceKey;
@@ -72,6 +78,7 @@ pub struct Store {
 const SQLITE_MIGRATIONS: &[(&str, &str)] = &[
     ("0001_init", include_str!("sqlite/0001_init.sql")),
     ("0002_audit_details", include_str!("sqlite/0002_audit_details.sql")),
+    ("0003_intents", include_str!("sqlite/0003_intents.sql")),
 ];
 
 impl Store {
@@ -246,6 +253,10 @@ impl Store {
         for sql in [
             "SELECT hostname || ':' || port FROM instances ORDER BY 1",
             "SELECT cluster_name || '=' || alias FROM cluster_aliases ORDER BY 1",
+            "SELECT 'maintenance ' || hostname || ':' || port || ' ' || owner || ' ' || reason || ' ' || end_at FROM maintenance ORDER BY 1",
+            "SELECT 'downtime ' || hostname || ':' || port || ' ' || owner || ' ' || reason || ' ' || end_at FROM downtime ORDER BY 1",
+            "SELECT 'candidate ' || hostname || ':' || port || ' ' || promotion_rule || ' ' || expires_at FROM candidates ORDER BY 1",
+            "SELECT 'tag ' || hostname || ':' || port || ' ' || name || '=' || value FROM tags ORDER BY 1",
             "SELECT CAST(COUNT(*) AS TEXT) FROM audit",
         ] {
             for row in sqlx::query(sql).fetch_all(pool).await? {

@@ -1,12 +1,15 @@
 //! From what each probe saw to what the API shows: cluster membership and names, depth,
-//! co-masters, replica lists, aliases, data centers, errant GTIDs and problems. Pure: a function
-//! of the observations, the operator's declarations and the clock.
+//! co-masters, replica lists, aliases, data centers, errant GTIDs, problems, downtime and
+//! promotion rules. Pure: a function of the observations, the operator's declarations and the
+//! clock (a downtime or a promotion rule stops showing at its end time).
 
+use crate::intents::model::{IntentSet, PromotionRule};
 use crate::mysql::gtid::GtidSet;
 use app::model::{Instance, InstanceKey, NullInt64};
 use chrono::{DateTime, Utc};
 use regex::Regex;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// One server as discovery last saw it.
@@ -19,6 +22,9 @@ pub struct Observed {
     pub reported_replicas: Vec<InstanceKey>,
     /// `DetectClusterAliasQuery`'s answer on this server.
     pub detected_cluster_alias: String,
+    /// `DetectPromotionRuleQuery`'s answer on this server. orchestrator re-registers it on
+    /// every probe, so it wins over `register-candidate` while the query answers.
+    pub detected_promotion_rule: String,
 }
 
 /// Settings that shape the derived view.
@@ -38,6 +44,8 @@ pub struct DeriveSettings {
 pub struct Declarations {
     /// `set-cluster-alias`: cluster name -> alias.
     pub cluster_aliases: BTreeMap<String, String>,
+    /// Maintenance, downtime, promotion rules and tags (`intents`).
+    pub intents: Arc<IntentSet>,
 }
 
 /// Derives the full view of every known instance.
@@ -97,8 +105,35 @@ pub fn derive(
         inst.suggested_cluster_alias = cluster_alias.get(&inst.cluster_name).cloned().unwrap_or_default();
         inst.gtid_errant = errant_gtids(key, &parent, &executed, observed);
         apply_health(inst, settings, now);
+        let detected_rule = observed.get(key).map(|o| o.detected_promotion_rule.as_str()).unwrap_or("");
+        apply_intents(inst, &declared.intents, detected_rule, now);
     }
     out
+}
+
+/// Downtime and promotion rule as they stand at `now` (orchestrator's `IsDowntimed`,
+/// `DowntimeReason`, `DowntimeOwner`, `DowntimeEndTimestamp`, `PromotionRule`, `IsCandidate`).
+fn apply_intents(inst: &mut Instance, intents: &IntentSet, detected_rule: &str, now: DateTime<Utc>) {
+    match intents.downtime_of(&inst.key, now) {
+        Some(d) => {
+            inst.is_downtimed = true;
+            inst.downtime_reason = d.reason.clone();
+            inst.downtime_owner = d.owner.clone();
+            inst.downtime_end = Some(d.end);
+        }
+        None => {
+            inst.is_downtimed = false;
+            inst.downtime_reason.clear();
+            inst.downtime_owner.clear();
+            inst.downtime_end = None;
+        }
+    }
+    let detected = if detected_rule.is_empty() { None } else { PromotionRule::parse(detected_rule).ok() };
+    let rule = detected
+        .or_else(|| intents.promotion_rule_of(&inst.key, now))
+        .unwrap_or(PromotionRule::Neutral);
+    inst.promotion_rule = rule.as_str().to_string();
+    inst.is_candidate = rule.is_candidate();
 }
 
 /// Follows sources upward. Returns the cluster's name (its top server, or the smallest key of a
@@ -266,7 +301,7 @@ mod tests {
         observed.get_mut(&InstanceKey::new("a", 3306)).unwrap().detected_cluster_alias = "detected".into();
         let view = derive(&observed, &Declarations::default(), &s, Utc::now());
         assert_eq!(view[&InstanceKey::new("b", 3306)].suggested_cluster_alias, "detected");
-        let declared = Declarations { cluster_aliases: [("a:3306".to_string(), "main".to_string())].into() };
+        let declared = Declarations { cluster_aliases: [("a:3306".to_string(), "main".to_string())].into(), ..Default::default() };
         let view = derive(&observed, &declared, &s, Utc::now());
         assert_eq!(view[&InstanceKey::new("a", 3306)].suggested_cluster_alias, "main");
     }
@@ -310,6 +345,37 @@ mod tests {
         let view = derive(&observed, &Declarations::default(), &settings(), Utc::now());
         assert_eq!(view[&kb].gtid_errant, format!("{r}:1-2"));
         assert!(view[&kb].problems.contains(&"errant_gtid".to_string()));
+    }
+
+    #[test]
+    fn downtime_and_promotion_rules_show_until_they_end() {
+        use crate::intents::model::{Candidate, IntentCommand, Window};
+        let (ka, a) = obs("a", None);
+        let (kb, mut b) = obs("b", Some("a"));
+        b.detected_promotion_rule = "must_not".into();
+        let observed: HashMap<_, _> = [(ka.clone(), a), (kb.clone(), b)].into();
+        let now = Utc::now();
+        let end = now + chrono::Duration::seconds(30);
+        let mut intents = IntentSet::default();
+        let w = Window { instance: ka.clone(), owner: "alice".into(), reason: "kernel".into(), begin: now, end };
+        intents.apply(&IntentCommand::BeginDowntime(w)).unwrap();
+        for k in [&ka, &kb] {
+            let c = Candidate { instance: k.clone(), rule: PromotionRule::Prefer, registered: now, expires: end };
+            intents.apply(&IntentCommand::RegisterCandidate(c)).unwrap();
+        }
+        let declared = Declarations { intents: Arc::new(intents), ..Default::default() };
+        let view = derive(&observed, &declared, &settings(), now);
+        let a = &view[&ka];
+        assert!(a.is_downtimed);
+        assert_eq!((a.downtime_owner.as_str(), a.downtime_reason.as_str(), a.downtime_end), ("alice", "kernel", Some(end)));
+        assert_eq!((a.promotion_rule.as_str(), a.is_candidate), ("prefer", true));
+        // The server's own DetectPromotionRuleQuery answer wins, as it is re-registered per probe.
+        assert_eq!((view[&kb].promotion_rule.as_str(), view[&kb].is_candidate), ("must_not", false));
+
+        let view = derive(&observed, &declared, &settings(), end);
+        let a = &view[&ka];
+        assert!(!a.is_downtimed && a.downtime_owner.is_empty() && a.downtime_end.is_none());
+        assert_eq!((a.promotion_rule.as_str(), a.is_candidate), ("neutral", false));
     }
 
     #[test]

@@ -165,7 +165,7 @@ mod tests {
 
     #[test]
     fn move_up_needs_a_grandparent_and_uses_gtid_when_it_can() {
-        let mut all = vec![server("p", 1, None), server("a", 2, Some("p")), server("c", 3, Some("a"))];
+        let mut all = [server("p", 1, None), server("a", 2, Some("p")), server("c", 3, Some("a"))];
         let s = RuleSettings::default();
         let f = Family::new(all.iter());
         let op = Operation::MoveUp { instance: k("a") };
@@ -186,7 +186,7 @@ mod tests {
 
     #[test]
     fn refusals_name_their_rule() {
-        let mut all = vec![server("p", 1, None), server("a", 2, Some("p")), server("c", 3, Some("a")), server("b", 4, Some("p"))];
+        let mut all = [server("p", 1, None), server("a", 2, Some("p")), server("c", 3, Some("a")), server("b", 4, Some("p"))];
         let s = RuleSettings::default();
         {
             let f = Family::new(all.iter());

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what building, the demo and the tests need, skipping whatever is already there:
-# Debian packages (MariaDB; with --test also Chromium, chromedriver and mmdebstrap), the wasm32
+# Debian packages (MariaDB, python3 for the bundle's last step; with --test also Chromium, chromedriver and mmdebstrap), the wasm32
 # target, wasm-bindgen-cli at the version the workspace pins, and (with --test) the Debian sid
 # root filesystem that runs Oracle MySQL 9.x for the tests. Safe to run again.
 set -euo pipefail
@@ -20,6 +20,7 @@ if $for_tests; then
   command -v mmdebstrap >/dev/null 2>&1 || missing+=(mmdebstrap)
 fi
 command -v cc >/dev/null 2>&1 || missing+=(build-essential)
+command -v python3 >/dev/null 2>&1 || missing+=(python3)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing ${missing[*]}"
   $sudo apt-get update -qq

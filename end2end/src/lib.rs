@@ -137,3 +137,29 @@ pub fn site_root() -> anyhow::Result<PathBuf> {
     );
     Ok(root)
 }
+
+/// Drags with the mouse from the centre of `from` to the centre of `to`, through several
+/// intermediate moves (pointer events as a person makes them). The button stays down when
+/// `release` is false, so a test can look at the page mid-drag and call `release_pointer`.
+pub async fn drag(client: &Client, from: &fantoccini::elements::Element, to: &fantoccini::elements::Element, release: bool) -> anyhow::Result<()> {
+    use fantoccini::actions::{InputSource, MouseActions, PointerAction, MOUSE_BUTTON_LEFT};
+    let step = Some(Duration::from_millis(60));
+    let mut mouse = MouseActions::new("mouse".into())
+        .then(PointerAction::MoveToElement { element: from.clone(), duration: None, x: 0.0, y: 0.0 })
+        .then(PointerAction::Down { button: MOUSE_BUTTON_LEFT })
+        .then(PointerAction::MoveToElement { element: from.clone(), duration: step, x: 12.0, y: 8.0 })
+        .then(PointerAction::MoveToElement { element: to.clone(), duration: step, x: -10.0, y: 4.0 })
+        .then(PointerAction::MoveToElement { element: to.clone(), duration: step, x: 0.0, y: 0.0 });
+    if release {
+        mouse = mouse.then(PointerAction::Up { button: MOUSE_BUTTON_LEFT });
+    }
+    client.perform_actions(mouse).await?;
+    Ok(())
+}
+
+/// Releases the mouse button held by `drag(.., false)`.
+pub async fn release_pointer(client: &Client) -> anyhow::Result<()> {
+    use fantoccini::actions::{InputSource, MouseActions, PointerAction, MOUSE_BUTTON_LEFT};
+    client.perform_actions(MouseActions::new("mouse".into()).then(PointerAction::Up { button: MOUSE_BUTTON_LEFT })).await?;
+    Ok(())
+}

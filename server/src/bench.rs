@@ -7,6 +7,11 @@
 //! 2. Per probe: statements, round trips and wall time, from the node's own counters.
 //! 3. Idle cost: a separate `orchestrator http` process watching the three servers at
 //!    InstancePollSeconds=1; its RSS and CPU over a window (orchestrator: 30 MiB, 1.4 % of a core).
+//!
+//! `orchestrator bench graph [servers] [trials]`: the topology graph's layout and rendering of a
+//! synthetic cluster (`graph`).
+
+mod graph;
 
 use crate::node::{start, Listeners};
 use crate::sandbox::{Sandbox, SandboxFlavor, SandboxOptions, Shape, TOPOLOGY_PASSWORD, TOPOLOGY_USER};
@@ -19,6 +24,13 @@ const LISTED_DEADLINE: Duration = Duration::from_secs(30);
 
 pub async fn run(_inv: &crate::cli::Invocation, what: &[&str]) -> i32 {
     match what {
+        ["graph", rest @ ..] => match graph::run(rest) {
+            Ok(()) => 0,
+            Err(e) => {
+                eprintln!("orchestrator: bench: {e}");
+                2
+            }
+        },
         ["discovery", rest @ ..] => match discovery(rest).await {
             Ok(()) => 0,
             Err(e) => {
@@ -27,7 +39,7 @@ pub async fn run(_inv: &crate::cli::Invocation, what: &[&str]) -> i32 {
             }
         },
         _ => {
-            eprintln!("orchestrator: bench: usage: orchestrator bench discovery [mariadb|mysql] [trials]");
+            eprintln!("orchestrator: bench: usage: orchestrator bench discovery [mariadb|mysql] [trials] | bench graph [servers] [trials]");
             2
         }
     }

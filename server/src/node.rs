@@ -93,6 +93,7 @@ pub async fn start(config: Config, listeners: Listeners, shutdown: CancellationT
         intents: intents.clone(),
         sql: crate::sql::SqlRunner::new(sql_settings(&config)),
         settings: Arc::new(api_settings(&config)),
+        shutdown: shutdown.clone(),
     };
     let router = http::router(state, http::default_site_root());
     let addr = listeners.http.local_addr().map_err(StartError::Listener)?;

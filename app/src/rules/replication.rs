@@ -6,8 +6,9 @@ use super::refusal::{Refusal, Rule};
 use crate::model::gtid::GtidSet;
 use crate::model::Instance;
 
-/// The configuration the rules depend on.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// The configuration the rules depend on (sent to the browser, so drop previews use the
+/// node's own settings).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct RuleSettings {
     /// `ReasonableMaintenanceReplicationLagSeconds`.
     pub maintenance_lag_seconds: i64,

@@ -9,10 +9,12 @@
 //! - `sql`:   `/api/sql/:host/:port?q=`: one read-only statement on a managed server.
 //! - `error`: `ApiError` and its HTTP statuses (the only place statuses are chosen).
 //! - `web`:   Leptos routes, the pages' view of the node, static files.
+//! - `live`:  `/_live/clusters`, the server-sent events that keep open pages current.
 
 pub mod api;
 pub mod error;
 pub mod intents;
+pub mod live;
 pub mod ops;
 pub mod sql;
 pub mod web;
@@ -54,6 +56,9 @@ pub struct AppState {
     /// Runs `sql` statements on managed servers.
     pub sql: crate::sql::SqlRunner,
     pub settings: Arc<ApiSettings>,
+    /// Cancelled when the node stops: long-lived responses (event streams) end with it, so a
+    /// graceful shutdown does not wait for open browser tabs.
+    pub shutdown: tokio_util::sync::CancellationToken,
 }
 
 /// Where the built browser bundle (`pkg/orchestrator.js`, `_bg.wasm`, `.css`) is served from.
@@ -80,6 +85,7 @@ pub fn router(state: AppState, site_root: PathBuf) -> Router {
         .merge(sql::routes())
         .layer(axum::middleware::from_fn(api::envelope_rejections));
     let api = Router::new().nest("/api", routes).with_state(state.clone());
-    api.merge(web::router(state, site_root))
+    let live = live::routes().with_state(state.clone());
+    api.merge(live).merge(web::router(state, site_root))
         .layer(tower_http::trace::TraceLayer::new_for_http())
 }

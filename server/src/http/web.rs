@@ -4,12 +4,13 @@
 use super::AppState;
 use crate::topology::clusters;
 use crate::refactor::RefactorError;
-use app::api::{Node, NodeFuture, NodeView, OperationError};
+use app::api::{AuditRow, Discovered, Node, NodeFuture, NodeInfo, NodeView, OperationError};
 use app::model::ops::{Operation, OperationReport};
-use app::model::ClusterOverview;
+use app::model::{ClusterOverview, InstanceKey};
 use axum::Router;
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
+use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::sync::Arc;
 use tower_http::compression::CompressionLayer;
@@ -18,6 +19,8 @@ use tower_http::services::ServeDir;
 /// The name wasm-bindgen gives the bundle (`--out-name`): `pkg/orchestrator.js`,
 /// `pkg/orchestrator_bg.wasm`, plus the stylesheet `pkg/orchestrator.css`.
 pub const OUTPUT_NAME: &str = "orchestrator";
+
+const READ_ONLY: &str = "this node is configured read-only (ReadOnly: true)";
 
 impl NodeView for AppState {
     fn clusters_overview(&self) -> Vec<ClusterOverview> {
@@ -28,13 +31,66 @@ impl NodeView for AppState {
         let state = self.clone();
         Box::pin(async move {
             if !dry_run && state.settings.read_only {
-                return Err(OperationError { message: "this node is configured read-only (ReadOnly: true)".into(), report: None });
+                return Err(OperationError { message: READ_ONLY.into(), report: None });
             }
             match state.refactor.run(op, dry_run, "web").await {
                 Ok(outcome) => Ok(outcome.report),
                 Err(RefactorError::Failed(report)) => Err(OperationError { message: format!("{} failed: {}", report.plan.operation, report.error), report: Some(*report) }),
                 Err(other) => Err(OperationError { message: other.to_string(), report: None }),
             }
+        })
+    }
+
+    fn node_info(&self) -> NodeFuture<NodeInfo> {
+        let state = self.clone();
+        Box::pin(async move {
+            let store_healthy = state.store.fingerprint().await.is_ok();
+            let view = state.discovery.instances();
+            let s = &state.settings;
+            NodeInfo {
+                read_only: s.read_only,
+                version: env!("CARGO_PKG_VERSION").to_string(),
+                hostname: s.hostname.clone(),
+                http_address: String::new(),
+                started: s.started_at,
+                uptime_seconds: (chrono::Utc::now() - s.started_at).num_seconds().max(0) as u64,
+                instances: view.len(),
+                clusters: view.values().map(|i| &i.cluster_name).collect::<BTreeSet<_>>().len(),
+                store_healthy,
+                backend: s.backend_description.clone(),
+                raft: None,
+                rules: *state.refactor.rule_settings(),
+            }
+        })
+    }
+
+    fn audit_log(&self, page: u32) -> NodeFuture<Result<Vec<AuditRow>, String>> {
+        let state = self.clone();
+        Box::pin(async move {
+            let entries = state.store.list_audit(page, None).await.map_err(|e| {
+                tracing::error!(error = %e, "reading the audit log failed");
+                "cannot read the audit log from the node's store".to_string()
+            })?;
+            Ok(entries
+                .into_iter()
+                .map(|e| AuditRow { id: e.id, at: e.at, action: e.action, instance: e.instance, cluster: e.cluster, who: e.who, message: e.message })
+                .collect())
+        })
+    }
+
+    fn discover(&self, host_port: String) -> NodeFuture<Result<Discovered, String>> {
+        let state = self.clone();
+        Box::pin(async move {
+            let key = InstanceKey::parse(&host_port, state.settings.default_port).map_err(|e| e.to_string())?;
+            if state.settings.read_only {
+                return Err(READ_ONLY.into());
+            }
+            let inst = state.discovery.discover(&key).await.map_err(|e| format!("cannot discover {key}: {e}"))?;
+            if let Err(e) = state.store.audit("discover", &inst.key, &inst.cluster_name, "web", "").await {
+                tracing::error!(error = %e, "recording a discovery in the audit log failed");
+                return Err(format!("{} was discovered, but the node could not record it in its audit log", inst.key));
+            }
+            Ok(Discovered { instance: inst.key.to_string(), cluster_name: inst.cluster_name })
         })
     }
 }

@@ -99,6 +99,7 @@ async fn drag_to_relocate_refusals_keyboard_and_live_problems() -> anyhow::Resul
     let cluster = sandbox.key(0).to_string();
     let url = format!("http://{}/cluster/{}", node.addr, cluster.replace(':', "%3A"));
     let [m1, m2, m3] = [0, 1, 2].map(|i| sandbox.key(i).to_string());
+    let intents = &node.intents;
 
     let outcome = Browser::run(|client| async move {
         open_hydrated(&client, &url).await?;
@@ -146,6 +147,28 @@ async fn drag_to_relocate_refusals_keyboard_and_live_problems() -> anyhow::Resul
         assert!(client.find(Locator::Css(".confirm-dialog")).await.is_err(), "a refused drop opens nothing");
         assert_eq!(source_port(&sandbox, 1).await, sandbox.key(0).port.to_string(), "mysql2 still replicates from mysql1");
         assert_eq!(source_port(&sandbox, 2).await, sandbox.key(1).port.to_string(), "mysql3 still replicates from mysql2");
+
+        // A server in maintenance says so on its card, and dragging it is refused before anything
+        // is asked of the node.
+        intents.begin_maintenance(&sandbox.key(2), "ops", "kernel upgrade", None).await?;
+        wait_for(Duration::from_secs(3), "mysql3's maintenance mark", || async {
+            let text = client.find(Locator::Css(&card_css(&m3))).await.ok()?.text().await.ok()?;
+            text.contains("maintenance by ops").then_some(())
+        })
+        .await?;
+        let from = client.find(Locator::Css(&format!("{} rect.box", card_css(&m3)))).await?;
+        let to = client.find(Locator::Css(&format!("{} rect.box", card_css(&m1)))).await?;
+        drag(&client, &from, &to, false).await?;
+        let hint = client.find(Locator::Css(".drop-hint.refused")).await?.text().await?;
+        assert!(hint.contains("in maintenance by ops (kernel upgrade)"), "the lock is the reason: {hint}");
+        release_pointer(&client).await?;
+        assert!(client.find(Locator::Css(".confirm-dialog")).await.is_err(), "a refused drop opens nothing");
+        intents.end_maintenance(&sandbox.key(2), "ops").await?;
+        wait_for(Duration::from_secs(3), "the maintenance mark to go", || async {
+            let text = client.find(Locator::Css(&card_css(&m3))).await.ok()?.text().await.ok()?;
+            (!text.contains("maintenance")).then_some(())
+        })
+        .await?;
 
         // Keyboard path: select mysql3, "Move below…", Enter on mysql1.
         client.execute(&format!("document.querySelector(\"{}\").focus()", card_css(&m3)), vec![]).await?;

@@ -77,6 +77,9 @@ pub fn card(i: &Instance, replicas: usize) -> CardView {
     if i.is_downtimed {
         marks.push(format!("downtimed{}", if i.downtime_owner.is_empty() { String::new() } else { format!(" by {}", i.downtime_owner) }));
     }
+    if i.in_maintenance {
+        marks.push(format!("maintenance by {}", i.maintenance_owner));
+    }
     if !i.gtid_errant.is_empty() {
         marks.push("errant GTIDs".into());
     }
@@ -93,7 +96,7 @@ pub fn card(i: &Instance, replicas: usize) -> CardView {
         Health::Unreachable
     } else if !problems.is_empty() {
         Health::Bad
-    } else if i.is_downtimed || !i.gtid_errant.is_empty() {
+    } else if i.is_downtimed || i.in_maintenance || !i.gtid_errant.is_empty() {
         Health::Warn
     } else {
         Health::Ok

@@ -322,6 +322,15 @@ pub struct Instance {
     pub downtime_owner: String,
     #[serde(rename = "DowntimeEndTimestamp")]
     pub downtime_end: Option<DateTime<Utc>>,
+    /// An active maintenance lock (`begin-maintenance`): operations on the server are refused
+    /// meanwhile. Not in orchestrator's instance JSON (it kept locks apart); its clients ignore
+    /// fields they do not know.
+    #[serde(rename = "InMaintenance")]
+    pub in_maintenance: bool,
+    #[serde(rename = "MaintenanceOwner")]
+    pub maintenance_owner: String,
+    #[serde(rename = "MaintenanceReason")]
+    pub maintenance_reason: String,
     #[serde(rename = "UnresolvedHostname")]
     pub unresolved_hostname: String,
     /// `last_check_invalid`, `not_recently_checked`, `not_replicating`, `replication_lag`,

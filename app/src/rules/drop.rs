@@ -84,6 +84,9 @@ fn decide_instance(family: &Family, key: &InstanceKey, tgt: &Instance, zone: Zon
     if !reachable(inst) {
         return refuse(Rule::NotReachable, format!("{key} is not reachable"));
     }
+    if inst.in_maintenance {
+        return refuse(Rule::InMaintenance, format!("{key} is in maintenance by {} ({}); end it first", inst.maintenance_owner, inst.maintenance_reason));
+    }
     if zone == Zone::Replace && inst.master_key == *target {
         if !tgt.is_replica() {
             return refuse(Rule::ClusterPrimary, format!("{target} is the primary: promoting {key} is a graceful takeover"));
@@ -196,6 +199,9 @@ mod tests {
         assert!(replicas.is_accepted());
         let none = decide(&members, &Dragged::ReplicasOf(k("b")), &k("a"), Zone::Below, &s);
         assert!(!none.is_accepted());
+        let mut locked = members.clone();
+        locked[3].in_maintenance = true;
+        assert!(matches!(decide(&locked, &Dragged::Instance(k("c")), &k("b"), Zone::Below, &s), DropDecision::Refuse(ref r) if r.rule == Rule::InMaintenance));
         let mut dead = members.clone();
         dead[2].is_last_check_valid = false;
         assert!(matches!(decide(&dead, &Dragged::Instance(k("c")), &k("b"), Zone::Below, &s), DropDecision::Refuse(ref r) if r.rule == Rule::NotReachable));

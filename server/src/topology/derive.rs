@@ -111,7 +111,7 @@ pub fn derive(
     out
 }
 
-/// Downtime and promotion rule as they stand at `now` (orchestrator's `IsDowntimed`,
+/// Downtime, maintenance and promotion rule as they stand at `now` (orchestrator's `IsDowntimed`,
 /// `DowntimeReason`, `DowntimeOwner`, `DowntimeEndTimestamp`, `PromotionRule`, `IsCandidate`).
 fn apply_intents(inst: &mut Instance, intents: &IntentSet, detected_rule: &str, now: DateTime<Utc>) {
     match intents.downtime_of(&inst.key, now) {
@@ -126,6 +126,18 @@ fn apply_intents(inst: &mut Instance, intents: &IntentSet, detected_rule: &str, 
             inst.downtime_reason.clear();
             inst.downtime_owner.clear();
             inst.downtime_end = None;
+        }
+    }
+    match intents.maintenance_of(&inst.key, now) {
+        Some(m) => {
+            inst.in_maintenance = true;
+            inst.maintenance_owner = m.owner.clone();
+            inst.maintenance_reason = m.reason.clone();
+        }
+        None => {
+            inst.in_maintenance = false;
+            inst.maintenance_owner.clear();
+            inst.maintenance_reason.clear();
         }
     }
     let detected = if detected_rule.is_empty() { None } else { PromotionRule::parse(detected_rule).ok() };
@@ -348,7 +360,7 @@ mod tests {
     }
 
     #[test]
-    fn downtime_and_promotion_rules_show_until_they_end() {
+    fn downtime_maintenance_and_promotion_rules_show_until_they_end() {
         use crate::intents::model::{Candidate, IntentCommand, Window};
         let (ka, a) = obs("a", None);
         let (kb, mut b) = obs("b", Some("a"));
@@ -359,6 +371,8 @@ mod tests {
         let mut intents = IntentSet::default();
         let w = Window { instance: ka.clone(), owner: "alice".into(), reason: "kernel".into(), begin: now, end };
         intents.apply(&IntentCommand::BeginDowntime(w)).unwrap();
+        let lock = Window { instance: kb.clone(), owner: "bob".into(), reason: "upgrade".into(), begin: now, end };
+        intents.apply(&IntentCommand::BeginMaintenance(lock)).unwrap();
         for k in [&ka, &kb] {
             let c = Candidate { instance: k.clone(), rule: PromotionRule::Prefer, registered: now, expires: end };
             intents.apply(&IntentCommand::RegisterCandidate(c)).unwrap();
@@ -371,10 +385,14 @@ mod tests {
         assert_eq!((a.promotion_rule.as_str(), a.is_candidate), ("prefer", true));
         // The server's own DetectPromotionRuleQuery answer wins, as it is re-registered per probe.
         assert_eq!((view[&kb].promotion_rule.as_str(), view[&kb].is_candidate), ("must_not", false));
+        let b = &view[&kb];
+        assert_eq!((b.in_maintenance, b.maintenance_owner.as_str(), b.maintenance_reason.as_str()), (true, "bob", "upgrade"));
+        assert!(!view[&ka].in_maintenance);
 
         let view = derive(&observed, &declared, &settings(), end);
         let a = &view[&ka];
         assert!(!a.is_downtimed && a.downtime_owner.is_empty() && a.downtime_end.is_none());
+        assert!(!view[&kb].in_maintenance && view[&kb].maintenance_owner.is_empty(), "the lock ended");
         assert_eq!((a.promotion_rule.as_str(), a.is_candidate), ("neutral", false));
     }
 

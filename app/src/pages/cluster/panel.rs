@@ -55,6 +55,33 @@ fn row(label: &'static str, value: String) -> impl IntoView {
     view! { <tr><th>{label}</th><td>{value}</td></tr> }
 }
 
+/// The details rows of `i`.
+fn details(i: &Instance) -> impl IntoView {
+    let gtid = if i.using_oracle_gtid { i.executed_gtid_set.clone() } else if i.using_mariadb_gtid { i.gtid_current_pos.clone() } else { String::new() };
+    view! {
+        {row("Address", i.key.to_string())}
+        {row("Role", display::role(i).to_string())}
+        {row("Version", format!("{} {} {}", i.flavor_name, i.version, i.version_comment))}
+        {row("Server id", i.server_id.to_string())}
+        {row("Mode", if i.read_only { "read-only".into() } else { "writable".to_string() })}
+        {row("Binary log", if i.log_bin_enabled { format!("{} ({})", i.binlog_format, i.self_binlog_coordinates.log_file) } else { "off".into() })}
+        {i.is_replica().then(|| row("Source", i.master_key.to_string()))}
+        {i.is_replica().then(|| row("Replication", display::replication_state(i)))}
+        {i.is_replica().then(|| row("Lag", display::lag(i)))}
+        {(!gtid.is_empty()).then(|| row("GTID executed", gtid.clone()))}
+        {(!i.gtid_errant.is_empty()).then(|| row("Errant GTIDs", i.gtid_errant.clone()))}
+        {(!i.data_center.is_empty()).then(|| row("Data centre", i.data_center.clone()))}
+        {row("Promotion rule", i.promotion_rule.clone())}
+        {i.is_downtimed.then(|| row("Downtime", format!("{} by {} until {}", i.downtime_reason, i.downtime_owner, i.downtime_end.map(|t| t.to_rfc3339()).unwrap_or_default())))}
+        {i.in_maintenance.then(|| row("Maintenance", format!("{} by {}", i.maintenance_reason, i.maintenance_owner)))}
+        {(!i.problems.is_empty()).then(|| row("Problems", i.problems.join(", ").replace('_', " ")))}
+        {(!i.last_probe_error.is_empty()).then(|| row("Last probe error", i.last_probe_error.clone()))}
+    }
+}
+
+/// The panel. The instance is refreshed every second by the node's stream: only the details
+/// rows follow it; the frame and the buttons are rebuilt only when the selection or the set of
+/// actions changes, so a button is never swapped under the operator's pointer.
 #[component]
 pub fn InstancePanel(
     instance: Signal<Option<Instance>>,
@@ -63,51 +90,34 @@ pub fn InstancePanel(
     picking: RwSignal<Option<Dragged>>,
     on_close: Callback<()>,
 ) -> impl IntoView {
-    let pick = move |d: Dragged| {
-        picking.set(Some(d));
-    };
+    let key = Memo::new(move |_| instance.with(|i| i.as_ref().map(|i| i.key.clone())));
+    let acts = Memo::new(move |_| instance.with(|i| i.as_ref().map(actions).unwrap_or_default()));
+    let has_replicas = Memo::new(move |_| instance.with(|i| i.as_ref().is_some_and(|i| !i.replicas.is_empty())));
+    let title = Memo::new(move |_| instance.with(|i| i.as_ref().map(|i| i.display_name()).unwrap_or_default()));
     move || {
-        instance.get().map(|i| {
-            let key: InstanceKey = i.key.clone();
-            let key2 = key.clone();
-            let has_replicas = !i.replicas.is_empty();
-            let gtid = if i.using_oracle_gtid { i.executed_gtid_set.clone() } else if i.using_mariadb_gtid { i.gtid_current_pos.clone() } else { String::new() };
-            let acts = actions(&i);
+        key.get().map(|key: InstanceKey| {
             let id = key.to_string();
+            let key2 = key.clone();
             view! {
                 <aside class="panel" data-instance=id aria-label="Instance details">
                     <header>
-                        <h2>{i.display_name()}</h2>
+                        <h2>{move || title.get()}</h2>
                         <button type="button" class="close" aria-label="Close details" on:click=move |_| on_close.run(())>"×"</button>
                     </header>
-                    <table class="details">
-                        {row("Address", i.key.to_string())}
-                        {row("Role", display::role(&i).to_string())}
-                        {row("Version", format!("{} {} {}", i.flavor_name, i.version, i.version_comment))}
-                        {row("Server id", i.server_id.to_string())}
-                        {row("Mode", if i.read_only { "read-only".into() } else { "writable".to_string() })}
-                        {row("Binary log", if i.log_bin_enabled { format!("{} ({})", i.binlog_format, i.self_binlog_coordinates.log_file) } else { "off".into() })}
-                        {i.is_replica().then(|| row("Source", i.master_key.to_string()))}
-                        {i.is_replica().then(|| row("Replication", display::replication_state(&i)))}
-                        {i.is_replica().then(|| row("Lag", display::lag(&i)))}
-                        {(!gtid.is_empty()).then(|| row("GTID executed", gtid.clone()))}
-                        {(!i.gtid_errant.is_empty()).then(|| row("Errant GTIDs", i.gtid_errant.clone()))}
-                        {(!i.data_center.is_empty()).then(|| row("Data centre", i.data_center.clone()))}
-                        {row("Promotion rule", i.promotion_rule.clone())}
-                        {i.is_downtimed.then(|| row("Downtime", format!("{} by {} until {}", i.downtime_reason, i.downtime_owner, i.downtime_end.map(|t| t.to_rfc3339()).unwrap_or_default())))}
-                        {(!i.problems.is_empty()).then(|| row("Problems", i.problems.join(", ").replace('_', " ")))}
-                        {(!i.last_probe_error.is_empty()).then(|| row("Last probe error", i.last_probe_error.clone()))}
-                    </table>
+                    <table class="details">{move || instance.with(|i| i.as_ref().map(details))}</table>
                     {move || can_write.get().then(|| {
                         let key = key.clone();
                         let key2 = key2.clone();
                         view! {
                             <div class="panel-actions">
-                                <button type="button" class="move-below" on:click=move |_| pick(Dragged::Instance(key.clone()))>"Move below…"</button>
-                                {has_replicas.then(|| view! {
-                                    <button type="button" class="move-replicas" on:click=move |_| pick(Dragged::ReplicasOf(key2.clone()))>"Move its replicas below…"</button>
+                                <button type="button" class="move-below" on:click=move |_| picking.set(Some(Dragged::Instance(key.clone())))>"Move below…"</button>
+                                {move || has_replicas.get().then(|| {
+                                    let key2 = key2.clone();
+                                    view! {
+                                        <button type="button" class="move-replicas" on:click=move |_| picking.set(Some(Dragged::ReplicasOf(key2.clone())))>"Move its replicas below…"</button>
+                                    }
                                 })}
-                                {acts.clone().into_iter().map(|(label, op)| view! {
+                                {move || acts.get().into_iter().map(|(label, op)| view! {
                                     <button type="button" data-operation=op.name() on:click=move |_| on_action.run(op.clone())>{label}</button>
                                 }).collect_view()}
                             </div>

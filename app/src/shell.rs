@@ -56,6 +56,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/discover") view=DiscoverPage/>
                     <Route path=path!("/search") view=SearchPage/>
                     <Route path=path!("/status") view=StatusPage/>
+                    <Route path=path!("/bench/graph") view=crate::graph::bench::GraphBench/>
                 </Routes>
             </main>
         </Router>

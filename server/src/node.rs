@@ -92,6 +92,7 @@ pub async fn start(config: Config, listeners: Listeners, shutdown: CancellationT
         refactor,
         intents: intents.clone(),
         sql: crate::sql::SqlRunner::new(sql_settings(&config)),
+        analyzer: crate::analysis::Analyzer::new(crate::analysis::AnalysisSettings::from_config(&config)),
         settings: Arc::new(api_settings(&config)),
         shutdown: shutdown.clone(),
     };

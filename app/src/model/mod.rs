@@ -1,5 +1,6 @@
 //! The serializable model shared by the server, the CLI and the browser.
 
+pub mod analysis;
 pub mod display;
 pub mod gtid;
 pub mod instance;

@@ -40,9 +40,14 @@ pub static COMMANDS: &[CommandSpec] = &[
     CommandSpec { name: "version", aliases: &[], summary: "Print the version", usage: "" },
 ];
 
-/// Every command: information commands, operations and checks, intents, `sql`.
+/// Every command: information commands, operations and checks, intents, `sql`, analysis.
 pub fn all() -> impl Iterator<Item = &'static CommandSpec> {
-    COMMANDS.iter().chain(super::ops::COMMANDS.iter()).chain(super::intents::COMMANDS.iter()).chain(super::sql::COMMANDS.iter())
+    COMMANDS
+        .iter()
+        .chain(super::ops::COMMANDS.iter())
+        .chain(super::intents::COMMANDS.iter())
+        .chain(super::sql::COMMANDS.iter())
+        .chain(super::analysis::COMMANDS.iter())
 }
 
 /// Whether `spec` is one of `table`'s entries.

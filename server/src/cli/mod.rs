@@ -11,8 +11,10 @@
 //! - `ops`:      topology operations and checks (`relocate`, `stop-replica`, `--noop` plans).
 //! - `intents`:  maintenance, downtime, promotion rules and tags (`begin-downtime`, `tag`, ...).
 //! - `sql`:      `sql`: one read-only statement, printed as a table.
+//! - `analysis`: `replication-analysis`: failures and structure warnings, one line each.
 //! - here:       argument parsing and dispatch.
 
+pub mod analysis;
 pub mod client;
 pub mod commands;
 pub mod intents;
@@ -203,6 +205,8 @@ async fn run_command(name: &str, inv: &Invocation) -> i32 {
         intents::execute(spec, inv, &api).await
     } else if commands::is_in(sql::COMMANDS, spec) {
         sql::execute(spec, inv, &api).await
+    } else if commands::is_in(analysis::COMMANDS, spec) {
+        analysis::execute(spec, inv, &api).await
     } else {
         commands::execute(spec, inv, &api).await
     };

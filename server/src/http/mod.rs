@@ -10,7 +10,9 @@
 //! - `error`: `ApiError` and its HTTP statuses (the only place statuses are chosen).
 //! - `web`:   Leptos routes, the pages' view of the node, static files.
 //! - `live`:  `/_live/clusters`, the server-sent events that keep open pages current.
+//! - `analysis`: `/api/replication-analysis...`: orchestrator's failure analysis.
 
+pub mod analysis;
 pub mod api;
 pub mod error;
 pub mod intents;
@@ -55,6 +57,8 @@ pub struct AppState {
     pub intents: Intents,
     /// Runs `sql` statements on managed servers.
     pub sql: crate::sql::SqlRunner,
+    /// Failure analysis with the configuration's settings and its memory between passes.
+    pub analyzer: crate::analysis::Analyzer,
     pub settings: Arc<ApiSettings>,
     /// Cancelled when the node stops: long-lived responses (event streams) end with it, so a
     /// graceful shutdown does not wait for open browser tabs.
@@ -83,6 +87,7 @@ pub fn router(state: AppState, site_root: PathBuf) -> Router {
         .merge(ops::routes())
         .merge(intents::routes())
         .merge(sql::routes())
+        .merge(analysis::routes())
         .layer(axum::middleware::from_fn(api::envelope_rejections));
     let api = Router::new().nest("/api", routes).with_state(state.clone());
     let live = live::routes().with_state(state.clone());

@@ -257,6 +257,37 @@ impl Dialect {
         }
     }
 
+    /// The server's binary logs, oldest first.
+    pub fn show_binary_logs(&self) -> &'static str {
+        "SHOW BINARY LOGS"
+    }
+
+    /// MariaDB: the GTID position at the start of binary log `file` (what a replica must have
+    /// applied before the server can still serve it). `None` elsewhere.
+    pub fn binlog_gtid_pos_sql(&self, file: &str) -> Option<String> {
+        self.is_mariadb().then(|| format!("SELECT BINLOG_GTID_POS({}, 4)", quote(file)))
+    }
+
+    /// What a replica has applied, as a GTID set (MariaDB: its replication position).
+    pub fn applied_gtids_query(&self) -> &'static str {
+        if self.is_mariadb() {
+            "SELECT @@GLOBAL.gtid_slave_pos"
+        } else {
+            "SELECT @@GLOBAL.gtid_executed"
+        }
+    }
+
+    /// Oracle GTID: transactions no longer in the server's binary logs.
+    pub fn gtid_purged_query(&self) -> &'static str {
+        "SELECT @@GLOBAL.gtid_purged"
+    }
+
+    /// Where the server keeps its own channel's replication user and password, when it reveals
+    /// them (Oracle MySQL with master_info_repository=TABLE); MariaDB never does.
+    pub fn stored_replication_credentials_query(&self) -> Option<&'static str> {
+        (!self.is_mariadb()).then_some("SELECT User_name, User_password FROM mysql.slave_master_info WHERE Channel_name = ''")
+    }
+
     /// The variable that says whether a replica writes what it applies to its own binlog.
     pub fn log_replica_updates_variable(&self) -> &'static str {
         if self.oracle_at_least(8, 0, 26) {
@@ -508,6 +539,18 @@ mod tests {
         assert_eq!(Dialect::detect("8.0.36-28", "Percona Server (GPL), Release 28").flavor, Flavor::Percona);
         assert_eq!(Dialect::detect("9.7.4", "(Debian)").flavor, Flavor::MySql);
         assert_eq!(Version::parse("8.0.22-log"), Version(8, 0, 22));
+    }
+
+    #[test]
+    fn gtid_checks_ask_each_flavor_its_own_question() {
+        let maria = d("10.11.6-MariaDB");
+        let oracle = d("9.7.4");
+        assert_eq!(maria.binlog_gtid_pos_sql("mysql-bin.000002").as_deref(), Some("SELECT BINLOG_GTID_POS('mysql-bin.000002', 4)"));
+        assert_eq!(oracle.binlog_gtid_pos_sql("x"), None);
+        assert_eq!(maria.applied_gtids_query(), "SELECT @@GLOBAL.gtid_slave_pos");
+        assert_eq!(oracle.applied_gtids_query(), "SELECT @@GLOBAL.gtid_executed");
+        assert!(maria.stored_replication_credentials_query().is_none(), "MariaDB never reveals the password");
+        assert!(oracle.stored_replication_credentials_query().is_some_and(|q| q.contains("slave_master_info")));
     }
 
     #[test]

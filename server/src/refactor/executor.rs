@@ -10,7 +10,6 @@ use super::failpoints;
 use super::plan::{change_source_sql, dialect_of, join_sql, Plan, Position, Step};
 use crate::mysql::dialect::replica_status_column_names;
 use crate::mysql::{ChangeSource, ConnectSpec, Dialect, GtidMode, MySqlError, TextConn, TextRow};
-use crate::mysql::dialect::quote;
 use app::model::gtid::GtidSet;
 use app::model::ops::{Moved, OperationReport, StepRun};
 use app::rules::replication::mariadb_gtid_available;
@@ -162,15 +161,17 @@ impl Executor {
     async fn gtid_available(&mut self, replica: &InstanceKey, to: &InstanceKey) -> Result<(), Refusal> {
         let unreachable = |e: String| Refusal::new(Rule::NotReachable, format!("cannot check that {to} still has what {replica} needs: {e}"));
         let first = |rows: Vec<TextRow>| rows.first().and_then(|r| r.at(0)).unwrap_or("").to_string();
-        if self.dialect(replica).is_mariadb() {
-            let logs = self.query(to, "SHOW BINARY LOGS").await.map_err(unreachable)?;
+        let (dt, dr) = (self.dialect(to), self.dialect(replica));
+        if dr.is_mariadb() {
+            let logs = self.query(to, dt.show_binary_logs()).await.map_err(unreachable)?;
             let Some(oldest) = logs.first().map(|r| r.text(&["Log_name"])) else { return Ok(()) };
-            let start = first(self.query(to, &format!("SELECT BINLOG_GTID_POS({}, 4)", quote(&oldest))).await.map_err(unreachable)?);
-            let position = first(self.query(replica, "SELECT @@GLOBAL.gtid_slave_pos").await.map_err(unreachable)?);
+            let Some(sql) = dt.binlog_gtid_pos_sql(&oldest) else { return Ok(()) };
+            let start = first(self.query(to, &sql).await.map_err(unreachable)?);
+            let position = first(self.query(replica, dr.applied_gtids_query()).await.map_err(unreachable)?);
             return mariadb_gtid_available(replica, &position, to, &start);
         }
-        let purged = first(self.query(to, "SELECT @@GLOBAL.gtid_purged").await.map_err(unreachable)?);
-        let executed = first(self.query(replica, "SELECT @@GLOBAL.gtid_executed").await.map_err(unreachable)?);
+        let purged = first(self.query(to, dt.gtid_purged_query()).await.map_err(unreachable)?);
+        let executed = first(self.query(replica, dr.applied_gtids_query()).await.map_err(unreachable)?);
         let unreadable = |e: String| Refusal::new(Rule::PurgedGtids, format!("unreadable GTID set: {e}"));
         let missing = GtidSet::parse(&purged).map_err(unreadable)?.subtract(&GtidSet::parse(&executed).map_err(unreadable)?);
         if !missing.is_empty() {
@@ -375,12 +376,10 @@ impl Executor {
     async fn replication_credentials(&mut self, from: &InstanceKey) -> Result<(String, String), String> {
         let query = self.settings.replication_credentials_query.trim().to_string();
         let (sql, source) = if query.is_empty() {
-            if self.dialect(from).is_mariadb() {
-                return Err(format!(
-                    "MariaDB does not reveal {from}'s replication password: set ReplicationCredentialsQuery"
-                ));
-            }
-            ("SELECT User_name, User_password FROM mysql.slave_master_info WHERE Channel_name = ''".to_string(), "mysql.slave_master_info")
+            let Some(stored) = self.dialect(from).stored_replication_credentials_query() else {
+                return Err(format!("MariaDB does not reveal {from}'s replication password: set ReplicationCredentialsQuery"));
+            };
+            (stored.to_string(), "mysql.slave_master_info")
         } else {
             (query, "ReplicationCredentialsQuery")
         };

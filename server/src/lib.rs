@@ -12,6 +12,7 @@
 //! - `sql`:       the `sql` command: one classified read-only statement on a managed server.
 //! - `http`:      the orchestrator-compatible JSON API and the web UI.
 //! - `refactor`:  topology operations: rules, plans, dry runs, execution with rollback, audit.
+//! - `recovery`:  recovery planning, a pure function of snapshot + verdict + policy to a plan.
 //! - `node`:      `start`: one node (store, discovery, HTTP) under one cancellation token.
 //! - `cli`:       `orchestrator -c <command>`, a thin client of the API; `orchestrator http`.
 //! - `sandbox`:   real MariaDB / MySQL servers on loopback ports for tests and the demo.
@@ -28,6 +29,7 @@ pub mod http;
 pub mod intents;
 pub mod mysql;
 pub mod node;
+pub mod recovery;
 pub mod refactor;
 pub mod sandbox;
 pub mod sql;

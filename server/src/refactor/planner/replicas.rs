@@ -11,7 +11,7 @@
 //! # Layout
 //! - `candidate`: which replica regroup-replicas promotes (`get-candidate-replica`).
 
-mod candidate;
+pub(crate) mod candidate;
 #[cfg(test)]
 mod tests;
 

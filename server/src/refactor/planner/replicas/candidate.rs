@@ -106,7 +106,7 @@ fn oracle_gtids(i: &Instance) -> Option<GtidSet> {
 }
 
 /// `must` 4, `prefer` 3, `neutral` 2 (also unknown or empty), `prefer_not` 1, `must_not` 0.
-fn promotion_rank(rule: &str) -> u8 {
+pub(crate) fn promotion_rank(rule: &str) -> u8 {
     match rule.trim().to_ascii_lowercase().replace('-', "_").as_str() {
         "must" => 4,
         "prefer" => 3,

@@ -1,0 +1,36 @@
+//! Recovery planning: from a snapshot, a verdict and the policy to a plan (a list of steps) or a
+//! typed refusal. Pure: no IO. An executor (not here yet) runs the steps and records each.
+//!
+//! Decisions that differ from orchestrator (reference §14):
+//! - Every veto (lag, unapplied relay log, data centre, region, downtime, maintenance,
+//!   `must_not`, `PromotionIgnoreHostnameFilters`) is decided from the snapshot before anything
+//!   is stopped or moved; orchestrator regrouped first and vetoed afterwards.
+//! - No data is lost silently: when the best replica that may be promoted holds less of the dead
+//!   primary's binary log than another reachable replica, the recovery is refused, naming that
+//!   replica and why it could not be promoted. orchestrator promoted the most advanced and
+//!   swapped roles afterwards, or lost the ahead replicas.
+//! - "Most advanced" is what a replica will hold once its relay log is applied: its read
+//!   coordinates on the dead primary's binary log (every replica reads the same files), with
+//!   Oracle GTID sets breaking ties (a strict superset wins). Lag alone never ranks.
+//! - Without GTID a replica is re-pointed only when it provably holds exactly what the candidate
+//!   holds (same read coordinates); it then continues at the candidate's own binlog position
+//!   taken after both applied their relay logs, before the candidate takes writes. Any other
+//!   non-GTID replica is lost and said so (there is no Pseudo-GTID here).
+//!
+//! # Layout
+//! - `policy`:       `RecoveryPolicy`: the configuration keys a recovery obeys.
+//! - `candidate`:    which replica of a dead primary is promoted, why, and why not the others.
+//! - `plan`:         `RecoveryPlan`, `RecoveryStep`, `RecoveryError`; the dead primary plan.
+//! - `intermediate`: the dead intermediate primary plan (orchestrator's plans A, C, D).
+
+pub mod candidate;
+pub mod intermediate;
+pub mod plan;
+pub mod policy;
+#[cfg(test)]
+mod tests;
+
+pub use candidate::{choose_promotion_candidate, Candidacy};
+pub use intermediate::plan_dead_intermediate_master;
+pub use plan::{plan_dead_master, LostReplica, OnTimeout, RecoveryError, RecoveryKind, RecoveryPlan, RecoveryStep};
+pub use policy::RecoveryPolicy;

@@ -33,6 +33,9 @@ pub trait NodeView: Send + Sync + 'static {
     /// Discovers `host[:port]` (the node's default port when absent) as `/api/discover` does,
     /// and records it in the audit log. Refused on a read-only node.
     fn discover(&self, host_port: String) -> NodeFuture<Result<Discovered, String>>;
+
+    /// The failure analysis of every cluster (`/api/replication-analysis`), problems only.
+    fn replication_analysis(&self) -> Vec<crate::model::analysis::ReplicationAnalysis>;
 }
 
 /// The context value server functions find the node through.
@@ -43,6 +46,12 @@ pub struct Node(pub std::sync::Arc<dyn NodeView>);
 #[cfg(feature = "ssr")]
 fn node() -> Result<Node, ServerFnError> {
     use_context::<Node>().ok_or_else(|| ServerFnError::new("node context missing"))
+}
+
+/// What the failure analysis finds now, downtimed entries included (marked skippable).
+#[server(prefix = "/_sfn", endpoint = "analysis")]
+pub async fn replication_analysis() -> Result<Vec<crate::model::analysis::ReplicationAnalysis>, ServerFnError> {
+    Ok(node()?.0.replication_analysis())
 }
 
 #[server(prefix = "/_sfn", endpoint = "clusters")]

@@ -160,6 +160,16 @@ async fn problems_follow_a_stopped_replica(client: &Client, base: &str, sandbox:
     .await?;
     eprintln!("the stopped replica showed on /problems after {:?}", stopped.elapsed());
     assert!(item.contains("not replicating") && item.contains("IO stopped, SQL stopped"), "item: {item}");
+    assert!(text_of(client, ".analysis-clear").await.is_some(), "one stopped replica of two is not a failure");
+
+    // Both replicas stopped: the failure analysis names the primary, with the facts behind it.
+    sandbox.exec(1, sandbox.dialect().stop_replica()).await?;
+    let primary = sandbox.key(0).to_string();
+    let entry = wait_for(Duration::from_secs(3), "AllMasterReplicasNotReplicating on /problems", || async {
+        text_of(client, &format!("li[data-analysis='AllMasterReplicasNotReplicating'][data-instance='{primary}']")).await
+    })
+    .await?;
+    assert!(entry.contains("replica"), "the entry says why: {entry}");
     std::fs::write(screenshot_dir().join("problems.png"), client.screenshot().await?)?;
     Ok(())
 }

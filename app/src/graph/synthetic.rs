@@ -6,7 +6,7 @@ use crate::model::{Instance, InstanceKey, NullInt64};
 /// A primary, 20 intermediate primaries, the rest replicas spread over them, every fifth with a
 /// replica of its own: wide and three levels deep, like a large real fleet.
 pub fn synthetic_cluster(servers: usize) -> Vec<Instance> {
-    let key = |i: usize| InstanceKey::new(&format!("db{i:04}.example.com"), 3306);
+    let key = |i: usize| InstanceKey::new(format!("db{i:04}.example.com"), 3306);
     let mut out = Vec::with_capacity(servers);
     for i in 0..servers {
         let mut inst = Instance::unseen(key(i));

@@ -56,9 +56,14 @@ pub fn refresh_ticker(period: std::time::Duration) -> ReadSignal<u64> {
 /// stops answering, an error line shows above the last data received, so the page never goes
 /// blank under an operator.
 #[component]
-pub fn LiveClusters(render: fn(Vec<ClusterOverview>) -> AnyView) -> impl IntoView {
+pub fn LiveClusters(
+    render: fn(Vec<ClusterOverview>) -> AnyView,
+    /// The page's stream, when the page listens to it for more than this list.
+    #[prop(optional)]
+    live: Option<crate::live::Live>,
+) -> impl IntoView {
     let initial = Resource::new(|| (), |_| list_clusters());
-    let live = crate::live::use_live();
+    let live = live.unwrap_or_else(crate::live::use_live);
     view! {
         <Suspense fallback=|| view! { <p class="empty">"Loading…"</p> }>
             {move || Suspend::new(async move {

@@ -1,15 +1,74 @@
-//! Every server with a problem, grouped by cluster, refreshed every second.
+//! The failure analysis (orchestrator's codes, with the facts behind each), then every server
+//! with a problem, grouped by cluster. Both follow the node's event stream.
 
 use super::{cluster_href, IconSvg, Icon, LiveClusters, ProblemBadge};
+use crate::api::replication_analysis;
+use crate::live::use_live;
+use crate::model::analysis::ReplicationAnalysis;
 use crate::model::{display, ClusterOverview, Instance};
 use leptos::prelude::*;
 use leptos_router::components::A;
 
 #[component]
 pub fn ProblemsPage() -> impl IntoView {
+    let live = use_live();
+    // A new analysis whenever the node reports a change.
+    let version = RwSignal::new(0u64);
+    Effect::new(move |_| {
+        live.clusters.with(|_| ());
+        version.update(|v| *v += 1);
+    });
+    let analysis = Resource::new(move || version.get(), |_| replication_analysis());
     view! {
         <h1>"Problems"</h1>
-        <LiveClusters render=problems/>
+        <section class="sheet analysis">
+            <h2>"Failure analysis"</h2>
+            <Transition fallback=|| view! { <p class="empty">"Analysing…"</p> }>
+                {move || Suspend::new(async move {
+                    match analysis.await {
+                        Ok(entries) => analysis_view(entries),
+                        Err(e) => view! { <p class="error">{format!("Cannot read the analysis: {e}")}</p> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+        <LiveClusters render=problems live/>
+    }
+}
+
+fn analysis_view(entries: Vec<ReplicationAnalysis>) -> AnyView {
+    if entries.is_empty() {
+        return view! { <p class="all-clear analysis-clear"><IconSvg icon=Icon::Ok/>"No failures detected."</p> }.into_any();
+    }
+    view! {
+        <ul class="analysis-list">
+            {entries.into_iter().map(|e| view! { <AnalysisItem entry=e/> }).collect_view()}
+        </ul>
+    }
+    .into_any()
+}
+
+#[component]
+fn AnalysisItem(entry: ReplicationAnalysis) -> impl IntoView {
+    let e = entry;
+    let cluster = e.cluster_details.cluster_name.clone();
+    let title = if e.cluster_details.cluster_alias.is_empty() { cluster.clone() } else { e.cluster_details.cluster_alias.clone() };
+    let warnings: Vec<String> = e.structure_analysis.iter().map(|w| w.to_string()).collect();
+    view! {
+        <li data-analysis=e.analysis.as_str() data-instance=e.analyzed_instance_key.to_string()>
+            <div class="who">
+                <IconSvg icon=Icon::Alert/>
+                <strong>{e.analysis.as_str()}</strong>
+                " on "<code>{e.analyzed_instance_key.to_string()}</code>
+                " in "<A href=cluster_href(&cluster)>{title}</A>
+                {e.skippable_due_to_downtime.then(|| view! { <span class="badge">"downtimed"</span> })}
+            </div>
+            <div class="detail">{e.description.clone()}</div>
+            {(!e.inputs.is_empty()).then(|| view! {
+                <ul class="inputs">{e.inputs.iter().map(|i| view! { <li>{i.clone()}</li> }).collect_view()}</ul>
+            })}
+            {(!warnings.is_empty()).then(|| view! { <div class="detail">{format!("Structure: {}", warnings.join(", "))}</div> })}
+        </li>
     }
 }
 

@@ -48,15 +48,19 @@ async fn of_instance(State(state): State<AppState>, Path((host, port)): Path<(St
     answer(&state, Scope::Instance(key))
 }
 
-fn answer(state: &AppState, scope: Scope) -> ApiResult {
-    let analyzer = &state.analyzer;
+/// Every entry the analysis gives now, downtimed ones included (each marked skippable), as
+/// orchestrator's API answers; also what the web UI's problems page shows.
+pub(crate) fn entries(state: &AppState) -> Vec<ReplicationAnalysis> {
     let now = chrono::Utc::now();
     let view = state.discovery.instances();
     let in_maintenance: BTreeSet<InstanceKey> =
         state.intents.snapshot().active_maintenance(now).into_iter().map(|w| w.instance.clone()).collect();
-    // Like orchestrator's API: downtimed entries included, each marked skippable.
     let hints = Hints { include_downtimed: true, include_no_problem: false };
-    let mut entries: Vec<ReplicationAnalysis> = analyzer.analyze(view.values(), in_maintenance, now, hints);
+    state.analyzer.analyze(view.values(), in_maintenance, now, hints)
+}
+
+fn answer(state: &AppState, scope: Scope) -> ApiResult {
+    let mut entries = entries(state);
     entries.retain(|e| match &scope {
         Scope::All => true,
         Scope::Cluster(name) => e.cluster_details.cluster_name == *name,

@@ -27,6 +27,10 @@ impl NodeView for AppState {
         clusters::overview(&self.discovery.instances(), &self.settings.recovery_filters)
     }
 
+    fn replication_analysis(&self) -> Vec<app::model::analysis::ReplicationAnalysis> {
+        super::analysis::entries(self)
+    }
+
     fn operate(&self, op: Operation, dry_run: bool) -> NodeFuture<Result<OperationReport, OperationError>> {
         let state = self.clone();
         Box::pin(async move {

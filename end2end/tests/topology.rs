@@ -204,6 +204,23 @@ async fn drag_to_relocate_refusals_keyboard_and_live_problems() -> anyhow::Resul
         assert!(text.contains("not replicating"), "the problem in words: {text}");
         std::fs::write(screenshot_dir().join("topology-stopped-replica.png"), client.screenshot().await?)?;
 
+        // A narrow screen: the panel goes below the graph and nothing overflows sideways.
+        client.set_window_size(390, 800).await?;
+        wait_for(Duration::from_secs(3), "the page to fit a narrow screen", || async {
+            let fits = client.execute("return document.documentElement.scrollWidth <= window.innerWidth;", vec![]).await.ok()?;
+            fits.as_bool().filter(|b| *b).map(|_| ())
+        })
+        .await?;
+        let cards_inside = "const svg = document.querySelector('svg.topology').getBoundingClientRect(); \
+            return [...document.querySelectorAll('g.card rect.box')].every(r => { const b = r.getBoundingClientRect(); \
+            return b.left >= svg.left - 1 && b.right <= svg.right + 1; }) && document.getAnimations().length === 0;";
+        wait_for(Duration::from_secs(3), "the graph to refit the narrow screen", || async {
+            client.execute(cards_inside, vec![]).await.ok()?.as_bool().filter(|b| *b).map(|_| ())
+        })
+        .await?;
+        std::fs::write(screenshot_dir().join("topology-narrow.png"), client.screenshot().await?)?;
+        client.set_window_size(1280, 800).await?;
+
         // The node stops: the open page says its data is stale.
         shutdown.cancel();
         wait_for(Duration::from_secs(10), "the stale-data banner", || async { client.find(Locator::Css(".banner.stale")).await.ok() }).await?;

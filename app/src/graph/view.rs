@@ -218,6 +218,14 @@ pub fn Graph(
         }
     });
 
+    // And when the window changes size (a phone turned, a window resized).
+    let resize = window_event_listener(leptos::ev::resize, move |_| {
+        if auto_fit.get_untracked() {
+            fit();
+        }
+    });
+    on_cleanup(move || resize.remove());
+
     let cancel = move || {
         picking.set(None);
         gesture.set(Gesture::Idle);

@@ -199,5 +199,5 @@ fn key_text(v: &Value) -> String {
 
 /// regex's error text spans several lines (pattern, caret, reason); the CLI prints one.
 fn one_line(text: &str) -> String {
-    text.lines().map(str::trim).filter(|l| !l.is_empty()).last().unwrap_or("invalid").to_string()
+    text.lines().map(str::trim).rfind(|l| !l.is_empty()).unwrap_or("invalid").to_string()
 }

@@ -72,7 +72,7 @@ pub fn routes() -> Router<AppState> {
             operate(state, op, q).await
         };
         for name in *names {
-            router = router.route(&format!("/{name}/{{host}}/{{port}}/{{thost}}/{{tport}}"), get(handler.clone()).post(handler.clone()));
+            router = router.route(&format!("/{name}/{{host}}/{{port}}/{{thost}}/{{tport}}"), get(handler).post(handler));
         }
     }
     for (names, build) in SINGLE {
@@ -82,7 +82,7 @@ pub fn routes() -> Router<AppState> {
             operate(state, op, q).await
         };
         for name in *names {
-            router = router.route(&format!("/{name}/{{host}}/{{port}}"), get(handler.clone()).post(handler.clone()));
+            router = router.route(&format!("/{name}/{{host}}/{{port}}"), get(handler).post(handler));
         }
     }
     let delay = |state: State<AppState>, Path((h, p, secs)): Path<(String, String, String)>, Query(q): Query<RouteQuery>| async move {

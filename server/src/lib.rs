@@ -6,7 +6,7 @@
 //! - `topology`:  pure views of observed servers: clusters, depth, problems, text rendering.
 //! - `discovery`: continuous probing of every known server, crawling, forget.
 //! - `analysis`:  failure analysis, a pure function of a snapshot: orchestrator's codes and
-//!                structure warnings, each verdict with the inputs that led to it.
+//!   structure warnings, each verdict with the inputs that led to it.
 //! - `store`:     the node's database (SQLite by default): observed cache, intent, audit.
 //! - `intents`:   what operators declare: maintenance locks, downtime, promotion rules, tags.
 //! - `sql`:       the `sql` command: one classified read-only statement on a managed server.

@@ -47,6 +47,8 @@ pub struct Node {
     /// Maintenance, downtime, promotion rules and tags.
     pub intents: Intents,
     serving: tokio::task::JoinHandle<()>,
+    /// The recovery loop.
+    recovering: tokio::task::JoinHandle<()>,
     shutdown: CancellationToken,
 }
 
@@ -55,6 +57,7 @@ impl Node {
     /// observations are written.
     pub async fn stopped(self) {
         let _ = self.serving.await;
+        let _ = self.recovering.await;
         if let Err(e) = self.discovery.flush().await {
             tracing::error!(error = %e, "final write to the store failed");
         }
@@ -86,13 +89,21 @@ pub async fn start(config: Config, listeners: Listeners, shutdown: CancellationT
     }
     let intents = Intents::start(store.clone(), discovery.clone(), intent_settings(&config), shutdown.child_token()).await?;
     let refactor = Refactor::new(discovery.clone(), store.clone(), refactor_settings(&config));
+    let analyzer = crate::analysis::Analyzer::new(crate::analysis::AnalysisSettings::from_config(&config));
+    let services = crate::recovery::watch::Services {
+        discovery: discovery.clone(),
+        analyzer: analyzer.clone(),
+        intents: intents.clone(),
+        store: store.clone(),
+    };
+    let recovering = crate::recovery::watch::spawn(services, watch_settings(&config), shutdown.child_token());
     let state = AppState {
         discovery: discovery.clone(),
         store: store.clone(),
         refactor,
         intents: intents.clone(),
         sql: crate::sql::SqlRunner::new(sql_settings(&config)),
-        analyzer: crate::analysis::Analyzer::new(crate::analysis::AnalysisSettings::from_config(&config)),
+        analyzer,
         settings: Arc::new(api_settings(&config)),
         shutdown: shutdown.clone(),
     };
@@ -106,7 +117,7 @@ pub async fn start(config: Config, listeners: Listeners, shutdown: CancellationT
         }
     });
     tracing::info!(%addr, "orchestrator node serving");
-    Ok(Node { addr, discovery, store, intents, serving, shutdown })
+    Ok(Node { addr, discovery, store, intents, serving, recovering, shutdown })
 }
 
 /// What discovery takes from the configuration.
@@ -173,6 +184,17 @@ pub fn refactor_settings(config: &Config) -> RefactorSettings {
             wait_timeout: std::time::Duration::from_secs(maintenance_lag.max(10)),
             replication_credentials_query: config.discovery.replication_credentials_query.clone(),
         },
+    }
+}
+
+/// What the recovery loop takes from the configuration.
+pub fn watch_settings(config: &Config) -> crate::recovery::watch::WatchSettings {
+    let exec = refactor_settings(config).exec;
+    crate::recovery::watch::WatchSettings {
+        policy: crate::recovery::RecoveryPolicy::from_config(config),
+        confirm_timeout: exec.connect_timeout + exec.read_timeout,
+        exec,
+        block: std::time::Duration::from_secs(config.recovery.recovery_period_block_seconds),
     }
 }
 

@@ -1,6 +1,6 @@
 //! `Analyzer`: the thin shell around the pure analysis. It owns the one thing analysis must
 //! remember between passes (how long semi-sync primaries' positions have stood still) and is
-//! what the API asks, and what the recovery loop will ask every second.
+//! what the API asks, and what the recovery loop (`recovery::watch`) asks every 100 ms.
 
 use super::{analyze, AnalysisSettings, Hints, Snapshot, StaleCoordinates};
 use app::model::analysis::ReplicationAnalysis;

@@ -1,5 +1,6 @@
 //! Recovery planning: from a snapshot, a verdict and the policy to a plan (a list of steps) or a
-//! typed refusal. Pure: no IO. An executor (not here yet) runs the steps and records each.
+//! typed refusal. Pure: no IO. The executor runs the steps and records each; the watch loop
+//! detects dead primaries and drives the two.
 //!
 //! Decisions that differ from orchestrator (reference §14):
 //! - Every veto (lag, unapplied relay log, data centre, region, downtime, maintenance,
@@ -22,11 +23,15 @@
 //! - `candidate`:    which replica of a dead primary is promoted, why, and why not the others.
 //! - `plan`:         `RecoveryPlan`, `RecoveryStep`, `RecoveryError`; the dead primary plan.
 //! - `intermediate`: the dead intermediate primary plan (orchestrator's plans A, C, D).
+//! - `executor`:     runs a plan on the servers; `RecoveryRecord`, the timeline of one recovery.
+//! - `watch`:        the 100 ms loop: analysis, filters, downtime, anti-flapping, recovery, audit.
 
 pub mod candidate;
+pub mod executor;
 pub mod intermediate;
 pub mod plan;
 pub mod policy;
+pub mod watch;
 #[cfg(test)]
 mod tests;
 

@@ -139,6 +139,43 @@ impl Executor {
         report
     }
 
+    /// For recovery: runs one step on its own (no part, no rollback). The statements sent, or
+    /// those sent before the error and the error.
+    pub(crate) async fn run_single(&mut self, step: &Step) -> Result<Vec<String>, (Vec<String>, String)> {
+        self.sent.clear();
+        self.run_step(step).await.map_err(|e| (std::mem::take(&mut self.sent), e))
+    }
+
+    /// For recovery: stop the IO thread, wait at most `timeout` for the relay log to be applied,
+    /// stop the SQL thread.
+    pub(crate) async fn drain_relay_log(&mut self, on: &InstanceKey, timeout: Duration) -> Result<Vec<String>, (Vec<String>, String)> {
+        self.sent.clear();
+        self.stop_after_draining(on, timeout).await.map_err(|e| (std::mem::take(&mut self.sent), e))
+    }
+
+    /// For recovery: sends `statements` (from the dialect) in order; stops at the first error.
+    pub(crate) async fn exec_all(&mut self, on: &InstanceKey, statements: &[String]) -> Result<Vec<String>, (Vec<String>, String)> {
+        self.sent.clear();
+        for sql in statements {
+            if let Err(e) = self.exec(on, sql).await {
+                return Err((std::mem::take(&mut self.sent), e));
+            }
+        }
+        Ok(std::mem::take(&mut self.sent))
+    }
+
+    /// The dialect of `key` as discovery last saw it.
+    pub(crate) fn dialect_for(&self, key: &InstanceKey) -> Dialect {
+        self.dialect(key)
+    }
+
+    /// Closes every connection (after `run_single` and friends).
+    pub(crate) async fn close(mut self) {
+        for (_, conn) in self.conns.drain() {
+            conn.close().await;
+        }
+    }
+
     /// Checks, right before anything is touched, what a GTID move needs from the servers as
     /// they are now (discovery's view may be a poll interval old, and has nothing to tell for
     /// MariaDB): its destination still has every transaction the replica lacks. A refusal here
@@ -339,7 +376,10 @@ impl Executor {
                 self.exec_shown(server, &sql, &shown).await.map_err(|e| redact(&e, &password))?;
                 Ok(vec![shown])
             }
-            Step::StopAfterDrainingRelayLog { on } => self.stop_after_draining(on).await,
+            Step::StopAfterDrainingRelayLog { on } => {
+                let timeout = self.settings.wait_timeout;
+                self.stop_after_draining(on, timeout).await
+            }
             Step::SkipFailedTransaction { on } => self.skip_failed_transaction(on).await,
             Step::ChangeSource { replica, to, position } => {
                 self.remember(replica).await?;
@@ -391,12 +431,12 @@ impl Executor {
         }
     }
 
-    async fn stop_after_draining(&mut self, on: &InstanceKey) -> StepResult {
+    async fn stop_after_draining(&mut self, on: &InstanceKey, timeout: Duration) -> StepResult {
         self.remember(on).await?;
         let d = self.dialect(on);
         let stop_io = d.stop_replica_io_thread().to_string();
         self.exec(on, &stop_io).await?;
-        let deadline = Instant::now() + self.settings.wait_timeout;
+        let deadline = Instant::now() + timeout;
         loop {
             let row = self.replica_status(on).await?.ok_or_else(|| format!("{on} is not a replica"))?;
             let [file_new, file_old] = replica_status_column_names("Source_Log_File");
@@ -413,7 +453,7 @@ impl Executor {
                 return Err(format!("{on} stopped applying its relay log: {sql_error}"));
             }
             if Instant::now() > deadline {
-                return Err(format!("{on} did not apply its relay log within {:?}", self.settings.wait_timeout));
+                return Err(format!("{on} did not apply its relay log within {timeout:?}"));
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
         }

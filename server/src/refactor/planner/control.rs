@@ -141,7 +141,7 @@ fn stop_nicely(inst: &Instance) -> Result<Vec<Step>, Refusal> {
 /// are named (MariaDB keeps `slave_pos` or `current_pos` as it was), in a plain statement, since
 /// `//host` is no server the executor could check or connect to. Without GTID a host change
 /// resets the coordinates, so the executor names the executed ones it reads once stopped.
-fn detach(inst: &Instance) -> Result<Vec<Step>, Refusal> {
+pub(crate) fn detach(inst: &Instance) -> Result<Vec<Step>, Refusal> {
     replica(inst)?;
     if inst.is_detached_master {
         return Err(Refusal::new(Rule::Detached, format!("{} is already detached (source host //{})", inst.key, inst.master_key.hostname)));

@@ -1,0 +1,263 @@
+//! Runs a `RecoveryPlan` on the servers, step by step, and records each step (server, what it
+//! did, the statements sent, start time, duration, error) in a `RecoveryRecord`.
+//!
+//! Statements come from the dialect, and steps the refactoring executor knows (stop, change
+//! source, start) run through it, one at a time. Unlike an operation there is no rollback: the
+//! source is dead. What fails is handled per step:
+//! - before the successor is writable, a failure ends the recovery (nothing is half-promoted),
+//!   except a fence of the dead primary that is not `required` and a `LoseReplica` drain;
+//! - after it, a failing replica is lost (its remaining steps are skipped) and the others go on.
+
+use super::plan::{OnTimeout, RecoveryPlan, RecoveryStep};
+use crate::intents::Intents;
+use crate::refactor::executor::{ExecSettings, Executor};
+use crate::refactor::planner::control::detach;
+use app::model::analysis::ReplicationAnalysis;
+use app::model::ops::{Moved, StepRun};
+use app::model::{Instance, InstanceKey};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::{Duration, Instant};
+
+/// A server and a sentence about it.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct KeyReason {
+    #[serde(rename = "Instance")]
+    pub instance: InstanceKey,
+    #[serde(rename = "Reason")]
+    pub reason: String,
+}
+
+/// What one recovery did and why.
+#[derive(Clone, Debug, Serialize)]
+pub struct RecoveryRecord {
+    #[serde(rename = "Analysis")]
+    pub analysis: String,
+    #[serde(rename = "FailedInstance")]
+    pub failed: InstanceKey,
+    #[serde(rename = "ClusterName")]
+    pub cluster: String,
+    #[serde(rename = "Successor")]
+    pub successor: Option<InstanceKey>,
+    /// Why the successor won.
+    #[serde(rename = "SuccessorReason")]
+    pub successor_reason: String,
+    /// The other replicas of the dead primary and why they were not promoted.
+    #[serde(rename = "PassedOver")]
+    pub passed_over: Vec<KeyReason>,
+    #[serde(rename = "LostReplicas")]
+    pub lost: Vec<KeyReason>,
+    #[serde(rename = "Moved")]
+    pub moved: Vec<Moved>,
+    #[serde(rename = "Steps")]
+    pub steps: Vec<StepRun>,
+    #[serde(rename = "Started")]
+    pub started: DateTime<Utc>,
+    #[serde(rename = "DurationMillis")]
+    pub duration_ms: f64,
+    /// The successor was made writable (or, without `ApplyMySQLPromotionAfterMasterFailover`,
+    /// every step before the re-pointing ran).
+    #[serde(rename = "Promoted")]
+    pub promoted: bool,
+    /// Promoted, and no step failed.
+    #[serde(rename = "Success")]
+    pub success: bool,
+    /// Every failure, in order; empty on success.
+    #[serde(rename = "Error")]
+    pub error: String,
+    /// Failures the plan expected and tolerates (fencing a dead primary that does not answer).
+    #[serde(rename = "Warnings")]
+    pub warnings: Vec<String>,
+}
+
+impl RecoveryRecord {
+    /// The one-line summary the audit shows.
+    pub fn summary(&self) -> String {
+        let successor = self.successor.as_ref().map(ToString::to_string).unwrap_or_default();
+        let lost = if self.lost.is_empty() {
+            String::new()
+        } else {
+            format!("; lost: {}", self.lost.iter().map(|l| l.instance.to_string()).collect::<Vec<_>>().join(", "))
+        };
+        match (self.success, self.promoted) {
+            (true, _) => format!("{}: promoted {successor} in {:.0} ms{lost}", self.analysis, self.duration_ms),
+            (false, true) => format!("{}: promoted {successor} with errors: {}{lost}", self.analysis, self.error),
+            (false, false) => format!("{}: FAILED, nothing promoted: {}", self.analysis, self.error),
+        }
+    }
+}
+
+/// One sentence per step, for the record.
+pub fn describe(step: &RecoveryStep) -> String {
+    match step {
+        RecoveryStep::Refactor(s) => s.describe(),
+        RecoveryStep::FenceOldPrimary { on, required, .. } => {
+            format!("fence the old primary {on}: read-only{}", if *required { "" } else { " (if it answers)" })
+        }
+        RecoveryStep::StopIoThread { on } => format!("stop fetching from the dead primary on {on}"),
+        RecoveryStep::DrainRelayLog { on, timeout_seconds, .. } => {
+            format!("let {on} apply its relay log (at most {timeout_seconds} s), then stop it")
+        }
+        RecoveryStep::ResetReplicaAll { on } => format!("make {on} forget its source (reset replica all)"),
+        RecoveryStep::SetWritable { on } => format!("make {on} writable"),
+        RecoveryStep::DetachLostReplica { on } => format!("detach the lost replica {on} from the dead primary"),
+        RecoveryStep::DowntimeLost { on, minutes } => {
+            let how_long = if *minutes == 0 { "the default 10 minutes".to_string() } else { format!("{minutes} minutes") };
+            format!("downtime {on} as lost-in-recovery for {how_long}")
+        }
+    }
+}
+
+type Sent = Result<Vec<String>, (Vec<String>, String)>;
+
+/// Runs `plan` (made from `verdict` on `view`) and records it.
+pub async fn execute(
+    plan: &RecoveryPlan,
+    verdict: &ReplicationAnalysis,
+    view: &BTreeMap<InstanceKey, Instance>,
+    settings: ExecSettings,
+    intents: &Intents,
+) -> RecoveryRecord {
+    let candidacy = plan.candidacy.as_ref();
+    let mut record = RecoveryRecord {
+        analysis: verdict.analysis.to_string(),
+        failed: plan.failed.clone(),
+        cluster: verdict.cluster_details.cluster_name.clone(),
+        successor: plan.successor.clone(),
+        successor_reason: candidacy.map(|c| c.why.clone()).unwrap_or_default(),
+        passed_over: candidacy
+            .map(|c| c.passed_over.iter().map(|(k, r)| KeyReason { instance: k.clone(), reason: r.clone() }).collect())
+            .unwrap_or_default(),
+        lost: plan.lost.iter().map(|l| KeyReason { instance: l.key.clone(), reason: l.reason.clone() }).collect(),
+        moved: Vec::new(),
+        steps: Vec::new(),
+        started: Utc::now(),
+        duration_ms: 0.0,
+        promoted: false,
+        success: false,
+        error: String::new(),
+        warnings: Vec::new(),
+    };
+    let clock = Instant::now();
+    let mut exec = Executor::new(settings, view);
+    let mut errors: Vec<String> = Vec::new();
+    // Replicas lost while running: their remaining steps are skipped.
+    let mut lost_now: BTreeSet<InstanceKey> = BTreeSet::new();
+    let promotes = plan.steps.iter().any(|s| matches!(s, RecoveryStep::SetWritable { .. }));
+    let mut aborted = false;
+    for step in &plan.steps {
+        let server = step.server().clone();
+        if lost_now.contains(&server) && !matches!(step, RecoveryStep::DowntimeLost { .. } | RecoveryStep::DetachLostReplica { .. }) {
+            continue;
+        }
+        let started = Utc::now();
+        let step_clock = Instant::now();
+        let result = run_step(&mut exec, step, view, intents).await;
+        let (statements, error) = match result {
+            Ok(s) => (s, String::new()),
+            Err((s, e)) => (s, e),
+        };
+        record.steps.push(StepRun {
+            server: server.clone(),
+            description: describe(step),
+            statements,
+            started,
+            duration_ms: step_clock.elapsed().as_secs_f64() * 1000.0,
+            error: error.clone(),
+        });
+        if error.is_empty() {
+            match step {
+                RecoveryStep::SetWritable { .. } => record.promoted = true,
+                RecoveryStep::Refactor(crate::refactor::plan::Step::StartReplica { on }) => {
+                    if let Some(to) = plan.new_source_of(on) {
+                        record.moved.push(Moved { instance: on.clone(), source: to.clone() });
+                    }
+                }
+                _ => {}
+            }
+            continue;
+        }
+        if matches!(step, RecoveryStep::FenceOldPrimary { required: false, .. }) {
+            record.warnings.push(format!("{}: {error}", describe(step)));
+            continue;
+        }
+        errors.push(format!("{}: {error}", describe(step)));
+        let successor = plan.successor.as_ref() == Some(&server);
+        let fatal = match step {
+            RecoveryStep::FenceOldPrimary { required, .. } => *required,
+            RecoveryStep::DrainRelayLog { on_timeout, .. } => *on_timeout == OnTimeout::AbortRecovery,
+            RecoveryStep::DetachLostReplica { .. } | RecoveryStep::DowntimeLost { .. } => false,
+            // Before the promotion only the successor's own steps decide; a replica that
+            // cannot be stopped is lost rather than blocking the others.
+            _ => successor && !record.promoted,
+        };
+        if fatal {
+            aborted = true;
+            break;
+        }
+        if !successor && server != plan.failed && lost_now.insert(server.clone()) {
+            record.lost.push(KeyReason { instance: server, reason: format!("its recovery step failed: {error}") });
+        }
+    }
+    if !promotes && !aborted {
+        record.promoted = true;
+    }
+    exec.close().await;
+    record.success = record.promoted && errors.is_empty();
+    record.error = errors.join("; ");
+    record.duration_ms = clock.elapsed().as_secs_f64() * 1000.0;
+    record
+}
+
+async fn run_step(exec: &mut Executor, step: &RecoveryStep, view: &BTreeMap<InstanceKey, Instance>, intents: &Intents) -> Sent {
+    match step {
+        RecoveryStep::Refactor(s) => exec.run_single(s).await,
+        RecoveryStep::FenceOldPrimary { on, super_read_only, .. } => {
+            let d = exec.dialect_for(on);
+            let mut statements = vec![d.set_read_only(true)];
+            if *super_read_only {
+                statements.extend(d.set_super_read_only(true));
+            }
+            exec.exec_all(on, &statements).await
+        }
+        RecoveryStep::StopIoThread { on } => {
+            let sql = exec.dialect_for(on).stop_replica_io_thread().to_string();
+            exec.exec_all(on, &[sql]).await
+        }
+        RecoveryStep::DrainRelayLog { on, timeout_seconds, .. } => exec.drain_relay_log(on, Duration::from_secs(*timeout_seconds)).await,
+        RecoveryStep::ResetReplicaAll { on } => {
+            let d = exec.dialect_for(on);
+            exec.exec_all(on, &[d.stop_replica().to_string(), d.reset_replica_all().to_string()]).await
+        }
+        RecoveryStep::SetWritable { on } => {
+            let d = exec.dialect_for(on);
+            // read_only=0 also clears super_read_only on Oracle MySQL; said explicitly anyway.
+            let mut statements: Vec<String> = d.set_super_read_only(false).into_iter().collect();
+            statements.push(d.set_read_only(false));
+            exec.exec_all(on, &statements).await
+        }
+        RecoveryStep::DetachLostReplica { on } => {
+            let Some(inst) = view.get(on) else { return Err((Vec::new(), format!("{on} is not in the view"))) };
+            let steps = detach(inst).map_err(|r| (Vec::new(), r.message))?;
+            let mut sent = Vec::new();
+            for s in &steps {
+                match exec.run_single(s).await {
+                    Ok(mut more) => sent.append(&mut more),
+                    Err((mut more, e)) => {
+                        sent.append(&mut more);
+                        return Err((sent, e));
+                    }
+                }
+            }
+            Ok(sent)
+        }
+        RecoveryStep::DowntimeLost { on, minutes } => {
+            let duration = (*minutes > 0).then(|| Duration::from_secs(minutes * 60));
+            match intents.begin_downtime(on, "orchestrator", "lost-in-recovery", duration).await {
+                Ok(_) => Ok(Vec::new()),
+                Err(e) => Err((Vec::new(), e.to_string())),
+            }
+        }
+    }
+}

@@ -22,7 +22,10 @@ pub(crate) fn claim_dir(base: &Path, label: &str) -> io::Result<PathBuf> {
         let dir = base.join(format!("{label}-{me}-{:06x}", rand::random::<u32>() & 0xff_ffff));
         match fs::create_dir(&dir) {
             Ok(()) => {
-                fs::write(dir.join(OWNER_FILE), format!("{me} {stamp}\n"))?;
+                // Written aside and renamed, so a reaper never reads a half-written file.
+                let partial = dir.join(format!("{OWNER_FILE}.partial"));
+                fs::write(&partial, format!("{me} {stamp}\n"))?;
+                fs::rename(&partial, dir.join(OWNER_FILE))?;
                 return Ok(dir);
             }
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
@@ -81,6 +84,8 @@ fn owner_pid(name: &str) -> Option<u32> {
 fn owner_alive(dir: &Path, pid: u32) -> bool {
     let Some(now) = start_time(pid) else { return false };
     match fs::read_to_string(dir.join(OWNER_FILE)) {
+        // Empty: written by an older harness that wrote in place, and being written right now.
+        Ok(text) if text.trim().is_empty() => true,
         Ok(text) => {
             let mut fields = text.split_whitespace();
             fields.next() == Some(&pid.to_string()) && fields.next().is_none_or(|t| t == now)
@@ -154,10 +159,15 @@ mod tests {
         let reused = base.path().join(format!("sb-{}-fedcba", std::process::id()));
         fs::create_dir(&reused).unwrap();
         fs::write(reused.join(OWNER_FILE), format!("{} 1\n", std::process::id())).unwrap();
+        // Ours, its owner file caught while being written (empty): a live directory.
+        let writing = base.path().join(format!("sb-{}-0a0b0c", std::process::id()));
+        fs::create_dir(&writing).unwrap();
+        fs::write(writing.join(OWNER_FILE), "").unwrap();
         let foreign = base.path().join("unrelated");
         fs::create_dir(&foreign).unwrap();
         reap_stale(base.path());
         assert!(mine.exists());
+        assert!(writing.exists(), "a half-written owner file is not a dead owner");
         assert!(!dead.exists());
         assert!(!reused.exists());
         assert!(foreign.exists());

@@ -34,6 +34,9 @@ pub trait NodeView: Send + Sync + 'static {
     /// and records it in the audit log. Refused on a read-only node.
     fn discover(&self, host_port: String) -> NodeFuture<Result<Discovered, String>>;
 
+    /// The latest recoveries, from the audit records.
+    fn recoveries(&self) -> NodeFuture<Result<Vec<RecoveryView>, String>>;
+
     /// The failure analysis of every cluster (`/api/replication-analysis`), problems only.
     fn replication_analysis(&self) -> Vec<crate::model::analysis::ReplicationAnalysis>;
 }
@@ -142,6 +145,38 @@ pub struct AuditRow {
     /// `api`, `cli`, `web`, or a user once there are users.
     pub who: String,
     pub message: String,
+}
+
+/// A recovery the node ran, or one it did not run and why (from its audit records).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct RecoveryView {
+    pub id: i64,
+    pub at: DateTime<Utc>,
+    /// `recover-dead-master` or `blocked-recovery`.
+    pub action: String,
+    /// The failed server.
+    pub instance: InstanceKey,
+    pub cluster: String,
+    pub message: String,
+    /// The analysis code that started it (`DeadMaster`), when it ran.
+    pub analysis: String,
+    /// `None` for a recovery that did not run.
+    pub success: Option<bool>,
+    pub successor: Option<InstanceKey>,
+    pub successor_reason: String,
+    /// Replicas lost, with why.
+    pub lost: Vec<String>,
+    /// Every step with its start, duration, statements and error.
+    pub steps: Vec<crate::model::ops::StepRun>,
+    pub warnings: Vec<String>,
+    pub error: String,
+    pub duration_ms: f64,
+}
+
+/// The latest recoveries (and blocked ones), newest first.
+#[server(prefix = "/_sfn", endpoint = "recoveries")]
+pub async fn recoveries() -> Result<Vec<RecoveryView>, ServerFnError> {
+    node()?.0.recoveries().await.map_err(ServerFnError::new)
 }
 
 /// One page (from 0) of the audit log, latest first.

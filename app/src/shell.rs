@@ -53,6 +53,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/cluster/:name") view=ClusterPage/>
                     <Route path=path!("/problems") view=ProblemsPage/>
                     <Route path=path!("/audit") view=AuditPage/>
+                    <Route path=path!("/recoveries") view=crate::pages::recoveries::RecoveriesPage/>
                     <Route path=path!("/discover") view=DiscoverPage/>
                     <Route path=path!("/search") view=SearchPage/>
                     <Route path=path!("/status") view=StatusPage/>
@@ -74,6 +75,7 @@ fn TopBar() -> impl IntoView {
             <nav aria-label="Main">
                 <A href="/" exact=true>"Clusters"</A>
                 <A href="/problems">"Problems"</A>
+                <A href="/recoveries">"Recoveries"</A>
                 <A href="/audit">"Audit"</A>
                 <A href="/discover">"Discover"</A>
                 <A href="/status">"Status"</A>

@@ -59,6 +59,18 @@ fn percent_decoded(text: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// The cluster that now holds most of the servers the page showed, the one named `wanted`
+/// on a tie (none when it showed nothing yet, or none of them is left).
+fn successor_of(list: &[ClusterOverview], shown: &std::collections::BTreeSet<InstanceKey>, wanted: &str) -> Option<(String, Vec<Instance>)> {
+    let best = list
+        .iter()
+        .map(|c| (c.instances.iter().filter(|i| shown.contains(&i.key)).count(), c.info.cluster_name == wanted, c))
+        .filter(|(n, _, _)| *n > 0)
+        .max_by_key(|(n, named, _)| (*n, *named))?
+        .2;
+    members_of(list, &best.info.cluster_name)
+}
+
 fn members_of(list: &[ClusterOverview], name: &str) -> Option<(String, Vec<Instance>)> {
     list.iter().find(|c| c.info.cluster_name == name || c.info.cluster_alias == name).map(|c| {
         let title = if c.info.cluster_alias.is_empty() { c.info.cluster_name.clone() } else { c.info.cluster_alias.clone() };
@@ -71,11 +83,18 @@ fn Topology(name: String, first: Vec<ClusterOverview>, read_only: bool, rules: R
     let live = use_live();
     let first = StoredValue::new(first);
     let wanted = name.clone();
+    // After a failover the cluster is named after its new primary: the page follows the
+    // servers it showed, so the tree re-draws instead of disappearing.
+    let shown = StoredValue::new(std::collections::BTreeSet::<InstanceKey>::new());
     let cluster = Memo::new(move |_| {
-        live.clusters.with(|l| match l {
-            Some(list) => members_of(list, &wanted),
+        let found = live.clusters.with(|l| match l {
+            Some(list) => shown.with_value(|keys| successor_of(list, keys, &wanted)).or_else(|| members_of(list, &wanted)),
             None => first.with_value(|f| members_of(f, &wanted)),
-        })
+        });
+        if let Some((_, members)) = &found {
+            shown.set_value(members.iter().map(|i| i.key.clone()).collect());
+        }
+        found
     });
     let members = Signal::derive(move || cluster.with(|c| c.as_ref().map(|(_, m)| m.clone()).unwrap_or_default()));
     let selected = RwSignal::new(None::<InstanceKey>);
@@ -112,6 +131,22 @@ fn Topology(name: String, first: Vec<ClusterOverview>, read_only: bool, rules: R
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn after_a_failover_the_page_follows_its_servers() {
+        use crate::model::{ClusterInfo, ClusterOverview, Instance, InstanceKey};
+        let k = |n: &str| InstanceKey::new(n, 3306);
+        let cluster = |name: &str, members: &[&str]| ClusterOverview {
+            info: ClusterInfo { cluster_name: name.into(), ..Default::default() },
+            instances: members.iter().map(|m| Instance::unseen(k(m))).collect(),
+        };
+        // The dead primary alone keeps the old name; its replicas now form b's cluster.
+        let list = vec![cluster("a:3306", &["a"]), cluster("b:3306", &["b", "c"])];
+        let shown = [k("a"), k("b"), k("c")].into_iter().collect();
+        let (title, members) = super::successor_of(&list, &shown, "a:3306").unwrap();
+        assert_eq!((title.as_str(), members.len()), ("b:3306", 2));
+        assert!(super::successor_of(&list, &Default::default(), "a:3306").is_none(), "nothing shown yet: go by name");
+    }
+
     #[test]
     fn names_come_back_from_the_path() {
         assert_eq!(super::percent_decoded("127.0.0.1%3A3306"), "127.0.0.1:3306");

@@ -5,6 +5,7 @@
 //! - `dashboard`: `/`, a tile per cluster with its servers.
 //! - `cluster`:   `/cluster/:name`, the topology graph.
 //! - `problems`:  `/problems`, every server with a problem, by cluster.
+//! - `recoveries`: `/recoveries`, what recoveries ran (a timeline each) or were blocked.
 //! - `audit`:     `/audit?page=N`, the audit log.
 //! - `discover`:  `/discover`, the discover form.
 //! - `search`:    `/search?q=`, servers by host, alias or cluster.
@@ -15,6 +16,7 @@ pub mod cluster;
 pub mod dashboard;
 pub mod discover;
 pub mod problems;
+pub mod recoveries;
 pub mod search;
 pub mod status;
 

@@ -4,7 +4,7 @@
 use super::AppState;
 use crate::topology::clusters;
 use crate::refactor::RefactorError;
-use app::api::{AuditRow, Discovered, Node, NodeFuture, NodeInfo, NodeView, OperationError};
+use app::api::{AuditRow, Discovered, Node, NodeFuture, NodeInfo, NodeView, OperationError, RecoveryView};
 use app::model::ops::{Operation, OperationReport};
 use app::model::{ClusterOverview, InstanceKey};
 use axum::Router;
@@ -82,6 +82,17 @@ impl NodeView for AppState {
         })
     }
 
+    fn recoveries(&self) -> NodeFuture<Result<Vec<RecoveryView>, String>> {
+        let state = self.clone();
+        Box::pin(async move {
+            let entries = state.store.list_audit_actions(&["recover-dead-master", "blocked-recovery"], 50).await.map_err(|e| {
+                tracing::error!(error = %e, "reading recoveries failed");
+                "cannot read recoveries from the node's store".to_string()
+            })?;
+            Ok(entries.into_iter().map(recovery_view).collect())
+        })
+    }
+
     fn discover(&self, host_port: String) -> NodeFuture<Result<Discovered, String>> {
         let state = self.clone();
         Box::pin(async move {
@@ -120,4 +131,37 @@ pub fn router(state: AppState, site_root: PathBuf) -> Router {
         )
         .nest_service("/pkg", Router::new().fallback_service(pkg).layer(CompressionLayer::new()))
         .with_state(options)
+}
+
+/// A recovery's audit entry as the recoveries page shows it; the details are the executor's
+/// `RecoveryRecord` (absent for a blocked or refused recovery).
+fn recovery_view(e: crate::store::AuditEntry) -> RecoveryView {
+    let d = &e.details;
+    let text = |k: &str| d.get(k).and_then(|v| v.as_str()).unwrap_or_default().to_string();
+    let reasons = |k: &str| {
+        d.get(k).and_then(|v| v.as_array()).map(|a| {
+            a.iter().map(|r| {
+                let key = r.get("Instance").or_else(|| r.get("Key")).and_then(|k| serde_json::from_value::<InstanceKey>(k.clone()).ok());
+                let why = r.get("Reason").and_then(|v| v.as_str()).unwrap_or_default();
+                match key { Some(k) => format!("{k}: {why}"), None => why.to_string() }
+            }).collect()
+        }).unwrap_or_default()
+    };
+    RecoveryView {
+        id: e.id,
+        at: e.at,
+        action: e.action,
+        instance: e.instance,
+        cluster: e.cluster,
+        message: e.message,
+        analysis: text("Analysis"),
+        success: d.get("Success").and_then(|v| v.as_bool()),
+        successor: d.get("Successor").and_then(|v| serde_json::from_value(v.clone()).ok()),
+        successor_reason: text("SuccessorReason"),
+        lost: reasons("LostReplicas"),
+        steps: d.get("Steps").and_then(|v| serde_json::from_value(v.clone()).ok()).unwrap_or_default(),
+        warnings: d.get("Warnings").and_then(|v| serde_json::from_value(v.clone()).ok()).unwrap_or_default(),
+        error: text("Error"),
+        duration_ms: d.get("DurationMillis").and_then(|v| v.as_f64()).unwrap_or_default(),
+    }
 }

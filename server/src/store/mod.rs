@@ -210,6 +210,19 @@ impl Store {
     }
 
     /// Audit entries, newest first; `page` counts from 0, 20 per page as orchestrator.
+    /// The latest `limit` entries whose action is one of `actions`, newest first.
+    pub async fn list_audit_actions(&self, actions: &[&str], limit: u32) -> Result<Vec<AuditEntry>, StoreError> {
+        let Backend::Sqlite(pool) = &*self.backend;
+        let marks = vec!["?"; actions.len().max(1)].join(", ");
+        let sql = format!("SELECT id, at, action, hostname, port, cluster, who, message, details FROM audit WHERE action IN ({marks}) ORDER BY id DESC LIMIT ?");
+        let mut query = sqlx::query(&sql);
+        for a in actions {
+            query = query.bind(*a);
+        }
+        let rows = query.bind(limit as i64).fetch_all(pool).await?;
+        rows.iter().map(audit_entry).collect()
+    }
+
     pub async fn list_audit(&self, page: u32, instance: Option<&InstanceKey>) -> Result<Vec<AuditEntry>, StoreError> {
         let Backend::Sqlite(pool) = &*self.backend;
         const COLUMNS: &str = "SELECT id, at, action, hostname, port, cluster, who, message, details FROM audit";
@@ -225,25 +238,7 @@ impl Store {
             }
             None => sqlx::query(&format!("{COLUMNS} ORDER BY id DESC LIMIT 20 OFFSET ?")).bind(offset).fetch_all(pool).await?,
         };
-        rows.iter()
-            .map(|r| {
-                let at: String = r.try_get("at")?;
-                let port: i64 = r.try_get("port")?;
-                Ok(AuditEntry {
-                    id: r.try_get("id")?,
-                    at: DateTime::parse_from_rfc3339(&at).map(|t| t.with_timezone(&Utc)).map_err(|e| StoreError::Corrupt(e.to_string()))?,
-                    action: r.try_get("action")?,
-                    instance: InstanceKey::new(r.try_get::<String, _>("hostname")?, port as u16),
-                    cluster: r.try_get("cluster")?,
-                    who: r.try_get("who")?,
-                    message: r.try_get("message")?,
-                    details: {
-                        let text: String = r.try_get("details")?;
-                        if text.is_empty() { serde_json::Value::Null } else { serde_json::from_str(&text).unwrap_or(serde_json::Value::Null) }
-                    },
-                })
-            })
-            .collect()
+        rows.iter().map(audit_entry).collect()
     }
 
     /// A digest of everything stored, for tests that check a refused request changed nothing.
@@ -296,6 +291,25 @@ async fn migrate_sqlite(pool: &SqlitePool) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// One audit row as an entry.
+fn audit_entry(r: &sqlx::sqlite::SqliteRow) -> Result<AuditEntry, StoreError> {
+    let at: String = r.try_get("at")?;
+    let port: i64 = r.try_get("port")?;
+    Ok(AuditEntry {
+        id: r.try_get("id")?,
+        at: DateTime::parse_from_rfc3339(&at).map(|t| t.with_timezone(&Utc)).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        action: r.try_get("action")?,
+        instance: InstanceKey::new(r.try_get::<String, _>("hostname")?, port as u16),
+        cluster: r.try_get("cluster")?,
+        who: r.try_get("who")?,
+        message: r.try_get("message")?,
+        details: {
+            let text: String = r.try_get("details")?;
+            if text.is_empty() { serde_json::Value::Null } else { serde_json::from_str(&text).unwrap_or(serde_json::Value::Null) }
+        },
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -333,3 +347,4 @@ mod tests {
         assert!(store.cluster_aliases().await.unwrap().is_empty());
     }
 }
+

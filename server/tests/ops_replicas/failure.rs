@@ -51,9 +51,10 @@ pub async fn a_failing_replica_leaves_the_others_moved(flavor: SandboxFlavor) {
     fx.finish(&format!("{path} (one replica failing)"), report, &want).await;
     writer.wait_rows(20).await;
 
-    // The failed one can move now, once it has caught up from being stopped (a coordinate move
-    // refuses a replica lagging more than ReasonableMaintenanceReplicationLagSeconds).
-    for i in [2, 3] {
+    // The failed one can move now, once it and its source (1, stopped for the whole first
+    // attempt) have caught up: a coordinate move refuses a replica or source lagging more than
+    // ReasonableMaintenanceReplicationLagSeconds.
+    for i in [1, 2, 3] {
         let name = fx.name(i);
         crate::common::wait_for(std::time::Duration::from_secs(60), &format!("{name} to catch up"), || async {
             let (_, inst) = fx.node.api(&format!("instance/{}", fx.path(i))).await;

@@ -12,6 +12,9 @@ config_section! {
     pub struct HooksConfig {
         /// Shell running every hook command (`<shell> -c <command>`).
         "ProcessesShellCommand" => processes_shell_command: String = s("bash"),
+        /// Not in orchestrator (its hooks could hang a recovery forever): a hook command or
+        /// webhook still running after this many seconds is killed and counts as failed.
+        "ProcessesTimeoutSeconds" => processes_timeout_seconds: u64 = 30,
         /// At detection time, once per instance per `FailureDetectionPeriodBlockMinutes`.
         "OnFailureDetectionProcesses" => on_failure_detection_processes: Vec<String> = Vec::new(),
         /// Before a graceful takeover sets the master read-only; a failure aborts it.

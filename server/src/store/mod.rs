@@ -13,12 +13,19 @@
 //!   which is what raft will replicate. Ended windows and expired registrations stop counting at
 //!   their end time (readers compare with the clock); the caretaker deletes them later.
 //! - **History** (`audit`): what operators and the node did, for `orchestrator -c audit`.
+//! - **Recoveries** (`topology_recovery`, `failure_detection`, `blocked_recovery`,
+//!   `node_settings`; module `recoveries`): every recovery with its timeline, acknowledgements,
+//!   detections, why recoveries did not run, the global recovery switch and observe-only mode.
+//!   Anti-flapping reads them, so a restarted node remembers what it recovered.
 //!
 //! SQLite (embedded, `SQLite3DataFile`) is the default backend. The backend is an enum so that a
 //! MySQL backend (`BackendDB: "mysql"`) is one more variant with its own migrations; callers only
 //! see `Store`'s methods. Migrations are embedded in the binary and applied at open.
 
 mod intents;
+pub mod recoveries;
+
+pub use recoveries::{AckTarget, BlockedRow, DetectionRow, NewDetection, NewRecovery, RecoveryQuery, RecoveryRow, Registration};
 
 use crate::topology::Observed;
 use app::model::InstanceKey;
@@ -73,12 +80,15 @@ enum Backend {
 #[derive(Clone)]
 pub struct Store {
     backend: std::sync::Arc<Backend>,
+    /// Serializes check-then-write sequences (registering a recovery against the active ones).
+    serial: std::sync::Arc<tokio::sync::Mutex<()>>,
 }
 
 const SQLITE_MIGRATIONS: &[(&str, &str)] = &[
     ("0001_init", include_str!("sqlite/0001_init.sql")),
     ("0002_audit_details", include_str!("sqlite/0002_audit_details.sql")),
     ("0003_intents", include_str!("sqlite/0003_intents.sql")),
+    ("0004_recoveries", include_str!("sqlite/0004_recoveries.sql")),
 ];
 
 impl Store {
@@ -101,7 +111,7 @@ impl Store {
             .await
             .map_err(|e| open_err(e.to_string()))?;
         migrate_sqlite(&pool).await?;
-        Ok(Store { backend: std::sync::Arc::new(Backend::Sqlite(pool)) })
+        Ok(Store { backend: std::sync::Arc::new(Backend::Sqlite(pool)), serial: Default::default() })
     }
 
     /// Every instance in the observed cache.

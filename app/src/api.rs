@@ -34,8 +34,13 @@ pub trait NodeView: Send + Sync + 'static {
     /// and records it in the audit log. Refused on a read-only node.
     fn discover(&self, host_port: String) -> NodeFuture<Result<Discovered, String>>;
 
-    /// The latest recoveries, from the audit records.
+    /// The latest recoveries and, first, the failures whose recovery did not run.
     fn recoveries(&self) -> NodeFuture<Result<Vec<RecoveryView>, String>>;
+
+    /// Acknowledges recovery `id` (`ack-recovery/:id`), ending the block it puts on its
+    /// cluster. Answers how many were acknowledged; refused on a read-only node or without a
+    /// comment.
+    fn acknowledge(&self, id: i64, comment: String) -> NodeFuture<Result<u64, String>>;
 
     /// The failure analysis of every cluster (`/api/replication-analysis`), problems only.
     fn replication_analysis(&self) -> Vec<crate::model::analysis::ReplicationAnalysis>;
@@ -147,20 +152,26 @@ pub struct AuditRow {
     pub message: String,
 }
 
-/// A recovery the node ran, or one it did not run and why (from its audit records).
+/// A recovery the node ran, or a failure whose recovery did not run and why.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct RecoveryView {
+    /// The recovery's id; 0 for one that did not run.
     pub id: i64,
+    pub uid: String,
+    /// When it started (or was last blocked).
     pub at: DateTime<Utc>,
-    /// `recover-dead-master` or `blocked-recovery`.
+    /// `recovery` or `blocked`.
     pub action: String,
+    /// Empty when automated, else the command (`graceful-master-takeover`, ...).
+    pub command: String,
     /// The failed server.
     pub instance: InstanceKey,
     pub cluster: String,
+    /// The summary, or why it did not run.
     pub message: String,
-    /// The analysis code that started it (`DeadMaster`), when it ran.
+    /// The analysis code that started it (`DeadMaster`).
     pub analysis: String,
-    /// `None` for a recovery that did not run.
+    /// `None` for a recovery that did not run (or is still running).
     pub success: Option<bool>,
     pub successor: Option<InstanceKey>,
     pub successor_reason: String,
@@ -168,15 +179,45 @@ pub struct RecoveryView {
     pub lost: Vec<String>,
     /// Every step with its start, duration, statements and error.
     pub steps: Vec<crate::model::ops::StepRun>,
+    /// Every hook run, in order.
+    pub hooks: Vec<HookView>,
     pub warnings: Vec<String>,
     pub error: String,
     pub duration_ms: f64,
+    /// It blocks automated recoveries of its cluster (not acknowledged, within
+    /// `RecoveryPeriodBlockSeconds`).
+    pub is_active: bool,
+    pub acknowledged: bool,
+    /// "by: comment", when acknowledged.
+    pub acknowledgement: String,
+    /// For a blocked one: the recovery blocking it (0: a switch, the filters or downtime).
+    pub blocked_by: i64,
+}
+
+/// One hook run of a recovery.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct HookView {
+    /// `PreFailoverProcesses`, ...
+    pub phase: String,
+    pub command: String,
+    pub started: Option<DateTime<Utc>>,
+    pub duration_ms: f64,
+    /// Exit or HTTP status.
+    pub status: Option<i32>,
+    pub output: String,
+    pub error: String,
 }
 
 /// The latest recoveries (and blocked ones), newest first.
 #[server(prefix = "/_sfn", endpoint = "recoveries")]
 pub async fn recoveries() -> Result<Vec<RecoveryView>, ServerFnError> {
     node()?.0.recoveries().await.map_err(ServerFnError::new)
+}
+
+/// Acknowledges one recovery with a comment. `Ok(Err(..))` is a refusal the page shows.
+#[server(prefix = "/_sfn", endpoint = "acknowledge")]
+pub async fn acknowledge_recovery(id: i64, comment: String) -> Result<Result<u64, String>, ServerFnError> {
+    Ok(node()?.0.acknowledge(id, comment).await)
 }
 
 /// One page (from 0) of the audit log, latest first.

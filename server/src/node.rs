@@ -195,6 +195,14 @@ pub fn watch_settings(config: &Config) -> crate::recovery::watch::WatchSettings 
         confirm_timeout: exec.connect_timeout + exec.read_timeout,
         exec,
         block: std::time::Duration::from_secs(config.recovery.recovery_period_block_seconds),
+        detection_block: std::time::Duration::from_secs(config.recovery.failure_detection_period_block_minutes * 60),
+        observe_only: config.recovery.recovery_observe_only,
+        hooks: config.hooks.clone(),
+        hook: crate::recovery::hooks::HookSettings {
+            shell: config.hooks.processes_shell_command.clone(),
+            timeout: std::time::Duration::from_secs(config.hooks.processes_timeout_seconds.max(1)),
+            node: local_hostname(),
+        },
     }
 }
 
@@ -229,6 +237,8 @@ fn api_settings(config: &Config) -> ApiSettings {
         token: format!("{:016x}", rand::random::<u64>()),
         started_at: chrono::Utc::now(),
         backend_description: format!("sqlite:{}", config.sqlite_path().display()),
+        recovery_block_seconds: config.recovery.recovery_period_block_seconds,
+        observe_only_default: config.recovery.recovery_observe_only,
     }
 }
 

@@ -2,7 +2,8 @@
 //! `server::start` in front of a primary with two replicas (GTID), a writer on the primary, and
 //! kill -9. Every wait has a deadline. Checked on the servers themselves: a replica becomes
 //! writable, the other replicates from it, no row that reached a replica is lost, and the audit
-//! holds the recovery with its steps. With no `RecoverMasterClusterFilters`, nothing recovers.
+//! holds the recovery with its steps. A second failure is blocked until the first recovery is
+//! acknowledged. With no `RecoverMasterClusterFilters`, nothing recovers.
 //!
 //! Run with `cargo test -p server --test recovery`. The MySQL flavor needs the root filesystem
 //! of `scripts/prepare-mysql-rootfs.sh`.
@@ -161,19 +162,57 @@ async fn a_killed_primary_is_replaced(flavor: SandboxFlavor) {
     assert!(!text.contains(server::sandbox::TOPOLOGY_PASSWORD), "no password in the record");
     eprintln!("{flavor}: the recovery itself (plan run) took {} ms; steps: {described:#?}", details["DurationMillis"]);
 
-    // A second failure inside RecoveryPeriodBlockSeconds (default 3600 s): not recovered, and
-    // the audit says why.
+    // The recovery is stored: active (it blocks its cluster), successful, with its successor.
+    let (_, recoveries) = node.api("audit-recovery").await;
+    let first = recoveries.as_array().and_then(|a| a.first()).cloned().unwrap_or_default();
+    assert_eq!((first["IsSuccessful"].clone(), first["IsActive"].clone(), first["Acknowledged"].clone()), (json!(true), json!(true), json!(false)), "{recoveries:#}");
+    assert_eq!(first["SuccessorKey"]["Port"], json!(sb.key(promoted).port), "{first:#}");
+    assert_eq!(first["Type"], "MasterRecovery", "{first:#}");
+    let (_, detections) = node.api("audit-failure-detection").await;
+    assert!(detections.as_array().is_some_and(|a| a.iter().any(|d| d["FailedInstanceKey"]["Port"] == json!(sb.key(0).port))), "{detections:#}");
+
+    // A second failure inside RecoveryPeriodBlockSeconds (default 3600 s): the successor heads
+    // the cluster now, and the recovery that promoted it blocks it. Not recovered, and the
+    // node says why, naming the blocking recovery.
     sb.kill(promoted);
-    let blocked = wait_for(WAIT, "the blocked recovery in the audit", || async {
-        let (_, body) = node.api("audit").await;
-        body.as_array().and_then(|a| a.iter().find(|e| e["AuditType"] == "blocked-recovery").cloned())
+    let blocked = wait_for(WAIT, "the blocked recovery", || async {
+        let (_, body) = node.api("blocked-recoveries").await;
+        body.as_array().and_then(|a| a.iter().find(|b| b["FailedInstanceKey"]["Port"] == json!(sb.key(promoted).port)).cloned())
     })
     .await;
-    let message = blocked["Message"].as_str().unwrap_or("");
-    assert!(message.contains("RecoveryPeriodBlockSeconds"), "{blocked:#}");
-    eprintln!("{flavor}: second failure: {message}");
-    // The audit entry is the loop's decision for this failure: nothing was promoted.
+    assert_eq!(blocked["BlockingRecoveryId"], first["Id"], "{blocked:#}");
+    let reason = blocked["Reason"].as_str().unwrap_or("");
+    assert!(reason.contains("RecoveryPeriodBlockSeconds") && reason.contains("acknowledge"), "{blocked:#}");
+    let (_, audit) = node.api("audit").await;
+    assert!(audit.as_array().is_some_and(|a| a.iter().any(|e| e["AuditType"] == "blocked-recovery")), "{audit:#}");
+    eprintln!("{flavor}: second failure: {reason}");
     assert!(!writable(&sb, other).await, "{} was promoted inside the block period", sb.key(other));
+
+    // Acknowledging needs a reason: without one it is a usage error and nothing changes.
+    let cluster = sb.key(promoted).to_string();
+    let (code, _, stderr) = common::run_cli(&node.url, &["-c", "ack-cluster-recoveries", "-i", &cluster]).await;
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("--reason"), "{stderr}");
+    assert!(!writable(&sb, other).await, "{} was promoted without an acknowledgement", sb.key(other));
+    // With one, the block ends and the second failure is recovered: the last replica is promoted.
+    let (code, stdout, stderr) = common::run_cli(&node.url, &["-c", "ack-cluster-recoveries", "-i", &cluster, "--reason", "first failover checked"]).await;
+    assert_eq!(code, 0, "{stdout} {stderr}");
+    assert_eq!(stdout.trim(), "1", "one recovery acknowledged");
+    let acked = std::time::Instant::now();
+    wait_for(WAIT, "the last replica to become writable after the acknowledgement", || async { writable(&sb, other).await.then_some(()) }).await;
+    eprintln!("{flavor}: acknowledged -> {} writable in {:?}", sb.key(other), acked.elapsed());
+    // Writable comes before the recovery's last steps (fencing, downtime): wait for its record.
+    let second = wait_for(WAIT, "the second recovery's record", || async {
+        let (_, body) = node.api("audit-recovery").await;
+        body.as_array().and_then(|a| a.iter().find(|r| r["SuccessorKey"]["Port"] == json!(sb.key(other).port) && r["IsRunning"] == false).cloned())
+    })
+    .await;
+    assert_eq!(second["IsSuccessful"], true, "{second:#}");
+    let (_, recoveries) = node.api("audit-recovery").await;
+    let list = recoveries.as_array().cloned().unwrap_or_default();
+    let acknowledged = list.iter().find(|r| r["Id"] == first["Id"]).cloned().unwrap_or_default();
+    assert_eq!(acknowledged["Acknowledged"], true, "{recoveries:#}");
+    assert_eq!(acknowledged["AcknowledgedComment"], "first failover checked", "{acknowledged:#}");
     node.stop().await;
 }
 

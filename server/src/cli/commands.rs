@@ -48,6 +48,7 @@ pub fn all() -> impl Iterator<Item = &'static CommandSpec> {
         .chain(super::intents::COMMANDS.iter())
         .chain(super::sql::COMMANDS.iter())
         .chain(super::analysis::COMMANDS.iter())
+        .chain(super::recovery::COMMANDS.iter())
 }
 
 /// Whether `spec` is one of `table`'s entries.
@@ -206,7 +207,7 @@ async fn instance(inv: &Invocation, api: &ApiClient) -> Result<Value, Failure> {
 }
 
 /// The cluster a command is about: `--alias`, else `-i`, else the only known cluster.
-async fn cluster_hint(inv: &Invocation, api: &ApiClient) -> Result<String, Failure> {
+pub(crate) async fn cluster_hint(inv: &Invocation, api: &ApiClient) -> Result<String, Failure> {
     if let Some(alias) = &inv.alias {
         return Ok(alias.clone());
     }

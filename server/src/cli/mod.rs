@@ -12,6 +12,7 @@
 //! - `intents`:  maintenance, downtime, promotion rules and tags (`begin-downtime`, `tag`, ...).
 //! - `sql`:      `sql`: one read-only statement, printed as a table.
 //! - `analysis`: `replication-analysis`: failures and structure warnings, one line each.
+//! - `recovery`: acknowledgements, the global switch, observe-only, recovery records.
 //! - here:       argument parsing and dispatch.
 
 pub mod analysis;
@@ -19,6 +20,7 @@ pub mod client;
 pub mod commands;
 pub mod intents;
 pub mod ops;
+pub mod recovery;
 pub mod sql;
 
 use app::model::InstanceKey;
@@ -207,6 +209,8 @@ async fn run_command(name: &str, inv: &Invocation) -> i32 {
         sql::execute(spec, inv, &api).await
     } else if commands::is_in(analysis::COMMANDS, spec) {
         analysis::execute(spec, inv, &api).await
+    } else if commands::is_in(recovery::COMMANDS, spec) {
+        recovery::execute(spec, inv, &api).await
     } else {
         commands::execute(spec, inv, &api).await
     };

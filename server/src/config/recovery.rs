@@ -65,6 +65,10 @@ config_section! {
         /// Seconds binlog coordinates must stay frozen to confirm a locked semi-sync master;
         /// 0 means `ReasonableReplicationLagSeconds` (filled in at load).
         "ReasonableLockedSemiSyncMasterSeconds" => reasonable_locked_semi_sync_master_seconds: u64 = 0,
+        /// Not in orchestrator: start in observe-only mode (detect, record and run detection
+        /// hooks, never recover). Switched at runtime with `enable-observe-only` /
+        /// `disable-observe-only`; the switch is stored and outlives restarts.
+        "RecoveryObserveOnly" => recovery_observe_only: bool = false,
         /// Report only instances where a handled problem is possible (fewer analysis rows).
         "ReduceReplicationAnalysisCount" => reduce_replication_analysis_count: bool = true,
     }

@@ -11,6 +11,7 @@
 //! - `web`:   Leptos routes, the pages' view of the node, static files.
 //! - `live`:  `/_live/clusters`, the server-sent events that keep open pages current.
 //! - `analysis`: `/api/replication-analysis...`: orchestrator's failure analysis.
+//! - `recovery`: recovery records, detections, blocked recoveries, acknowledgements, switches.
 
 pub mod analysis;
 pub mod api;
@@ -18,6 +19,7 @@ pub mod error;
 pub mod intents;
 pub mod live;
 pub mod ops;
+pub mod recovery;
 pub mod sql;
 pub mod web;
 
@@ -45,6 +47,10 @@ pub struct ApiSettings {
     pub started_at: chrono::DateTime<chrono::Utc>,
     /// e.g. `sqlite:/var/lib/orchestrator/orchestrator.sqlite3`.
     pub backend_description: String,
+    /// `RecoveryPeriodBlockSeconds`: how long a recovery stays active.
+    pub recovery_block_seconds: u64,
+    /// `RecoveryObserveOnly`: observe-only mode until switched at runtime.
+    pub observe_only_default: bool,
 }
 
 /// State shared by every API handler.
@@ -88,6 +94,7 @@ pub fn router(state: AppState, site_root: PathBuf) -> Router {
         .merge(intents::routes())
         .merge(sql::routes())
         .merge(analysis::routes())
+        .merge(recovery::routes())
         .layer(axum::middleware::from_fn(api::envelope_rejections));
     let api = Router::new().nest("/api", routes).with_state(state.clone());
     let live = live::routes().with_state(state.clone());

@@ -85,11 +85,36 @@ impl NodeView for AppState {
     fn recoveries(&self) -> NodeFuture<Result<Vec<RecoveryView>, String>> {
         let state = self.clone();
         Box::pin(async move {
-            let entries = state.store.list_audit_actions(&["recover-dead-master", "blocked-recovery"], 50).await.map_err(|e| {
+            let unreadable = |e: crate::store::StoreError| {
                 tracing::error!(error = %e, "reading recoveries failed");
                 "cannot read recoveries from the node's store".to_string()
+            };
+            let since = chrono::Utc::now() - chrono::Duration::seconds(state.settings.recovery_block_seconds as i64);
+            let blocked = state.store.list_blocked(None).await.map_err(unreadable)?;
+            let ran = state.store.list_recoveries(&crate::store::RecoveryQuery::default(), since).await.map_err(unreadable)?;
+            Ok(blocked.into_iter().map(blocked_view).chain(ran.into_iter().map(recovery_view)).collect())
+        })
+    }
+
+    fn acknowledge(&self, id: i64, comment: String) -> NodeFuture<Result<u64, String>> {
+        let state = self.clone();
+        Box::pin(async move {
+            if state.settings.read_only {
+                return Err(READ_ONLY.into());
+            }
+            if comment.trim().is_empty() {
+                return Err("an acknowledgement needs a comment: why is it safe to recover this cluster again?".into());
+            }
+            let comment = crate::intents::parse::validate_text("comment", &comment)?;
+            let count = state.store.acknowledge(&crate::store::AckTarget::Id(id), "web", &comment).await.map_err(|e| {
+                tracing::error!(error = %e, "acknowledging a recovery failed");
+                "cannot record the acknowledgement in the node's store".to_string()
             })?;
-            Ok(entries.into_iter().map(recovery_view).collect())
+            let message = format!("acknowledged {count} of recovery {id}: {comment}");
+            if let Err(e) = state.store.audit("ack-recovery", &InstanceKey::default(), "", "web", &message).await {
+                tracing::error!(error = %e, "auditing an acknowledgement failed");
+            }
+            Ok(count)
         })
     }
 
@@ -133,35 +158,76 @@ pub fn router(state: AppState, site_root: PathBuf) -> Router {
         .with_state(options)
 }
 
-/// A recovery's audit entry as the recoveries page shows it; the details are the executor's
-/// `RecoveryRecord` (absent for a blocked or refused recovery).
-fn recovery_view(e: crate::store::AuditEntry) -> RecoveryView {
-    let d = &e.details;
+/// A stored recovery as the recoveries page shows it; its record is the executor's
+/// `RecoveryRecord` with the hooks (absent for one that could not be planned).
+fn recovery_view(r: crate::store::RecoveryRow) -> RecoveryView {
+    let d = &r.record;
     let text = |k: &str| d.get(k).and_then(|v| v.as_str()).unwrap_or_default().to_string();
-    let reasons = |k: &str| {
-        d.get(k).and_then(|v| v.as_array()).map(|a| {
-            a.iter().map(|r| {
-                let key = r.get("Instance").or_else(|| r.get("Key")).and_then(|k| serde_json::from_value::<InstanceKey>(k.clone()).ok());
-                let why = r.get("Reason").and_then(|v| v.as_str()).unwrap_or_default();
-                match key { Some(k) => format!("{k}: {why}"), None => why.to_string() }
-            }).collect()
-        }).unwrap_or_default()
-    };
+    let lost = d
+        .get("LostReplicas")
+        .and_then(|v| v.as_array())
+        .map(|a| {
+            a.iter()
+                .map(|l| {
+                    let key = serde_json::from_value::<InstanceKey>(l["Instance"].clone()).map(|k| k.to_string()).unwrap_or_default();
+                    format!("{key}: {}", l["Reason"].as_str().unwrap_or_default())
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let hooks = d
+        .get("Hooks")
+        .and_then(|v| v.as_array())
+        .map(|a| {
+            a.iter()
+                .map(|h| app::api::HookView {
+                    phase: h["Phase"].as_str().unwrap_or_default().to_string(),
+                    command: h["Command"].as_str().unwrap_or_default().to_string(),
+                    started: serde_json::from_value(h["Started"].clone()).ok(),
+                    duration_ms: h["DurationMillis"].as_f64().unwrap_or_default(),
+                    status: h["Status"].as_i64().map(|s| s as i32),
+                    output: h["Output"].as_str().unwrap_or_default().to_string(),
+                    error: h["Error"].as_str().unwrap_or_default().to_string(),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
     RecoveryView {
-        id: e.id,
-        at: e.at,
-        action: e.action,
-        instance: e.instance,
-        cluster: e.cluster,
-        message: e.message,
-        analysis: text("Analysis"),
-        success: d.get("Success").and_then(|v| v.as_bool()),
-        successor: d.get("Successor").and_then(|v| serde_json::from_value(v.clone()).ok()),
+        id: r.id,
+        uid: r.uid,
+        at: r.started,
+        action: "recovery".into(),
+        command: r.command,
+        instance: r.failed,
+        cluster: r.cluster,
+        message: if r.is_running { "running…".into() } else { r.summary },
+        analysis: r.analysis,
+        success: (!r.is_running).then_some(r.successful),
+        successor: r.successor,
         successor_reason: text("SuccessorReason"),
-        lost: reasons("LostReplicas"),
+        lost,
         steps: d.get("Steps").and_then(|v| serde_json::from_value(v.clone()).ok()).unwrap_or_default(),
+        hooks,
         warnings: d.get("Warnings").and_then(|v| serde_json::from_value(v.clone()).ok()).unwrap_or_default(),
         error: text("Error"),
         duration_ms: d.get("DurationMillis").and_then(|v| v.as_f64()).unwrap_or_default(),
+        is_active: r.is_active,
+        acknowledged: r.acknowledged,
+        acknowledgement: if r.acknowledged { format!("{}: {}", r.acknowledged_by, r.acknowledged_comment) } else { String::new() },
+        blocked_by: 0,
+    }
+}
+
+/// A failure whose recovery did not run.
+fn blocked_view(b: crate::store::BlockedRow) -> RecoveryView {
+    RecoveryView {
+        at: b.last_blocked,
+        action: "blocked".into(),
+        instance: b.failed,
+        cluster: b.cluster,
+        message: b.reason,
+        analysis: b.analysis,
+        blocked_by: b.blocking_recovery_id,
+        ..Default::default()
     }
 }

@@ -69,9 +69,34 @@ pub struct RecoveryRecord {
     /// Failures the plan expected and tolerates (fencing a dead primary that does not answer).
     #[serde(rename = "Warnings")]
     pub warnings: Vec<String>,
+    /// Every hook run, in order (filled in by `run`, around the steps).
+    #[serde(rename = "Hooks")]
+    pub hooks: Vec<super::hooks::HookRun>,
 }
 
 impl RecoveryRecord {
+    /// The record of a recovery that ran no step: no plan, or aborted before it.
+    pub fn not_run(verdict: &ReplicationAnalysis, error: String) -> RecoveryRecord {
+        RecoveryRecord {
+            analysis: verdict.analysis.to_string(),
+            failed: verdict.analyzed_instance_key.clone(),
+            cluster: verdict.cluster_details.cluster_name.clone(),
+            successor: None,
+            successor_reason: String::new(),
+            passed_over: Vec::new(),
+            lost: Vec::new(),
+            moved: Vec::new(),
+            steps: Vec::new(),
+            started: Utc::now(),
+            duration_ms: 0.0,
+            promoted: false,
+            success: false,
+            error,
+            warnings: Vec::new(),
+            hooks: Vec::new(),
+        }
+    }
+
     /// The one-line summary the audit shows.
     pub fn summary(&self) -> String {
         let successor = self.successor.as_ref().map(ToString::to_string).unwrap_or_default();
@@ -138,6 +163,7 @@ pub async fn execute(
         success: false,
         error: String::new(),
         warnings: Vec::new(),
+        hooks: Vec::new(),
     };
     let clock = Instant::now();
     let mut exec = Executor::new(settings, view);

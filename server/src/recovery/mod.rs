@@ -24,13 +24,18 @@
 //! - `plan`:         `RecoveryPlan`, `RecoveryStep`, `RecoveryError`; the dead primary plan.
 //! - `intermediate`: the dead intermediate primary plan (orchestrator's plans A, C, D).
 //! - `executor`:     runs a plan on the servers; `RecoveryRecord`, the timeline of one recovery.
-//! - `watch`:        the 100 ms loop: analysis, filters, downtime, anti-flapping, recovery, audit.
+//! - `hooks`:        orchestrator's hook lists: shell commands and webhooks, placeholders, timeouts.
+//! - `run`:          one recovery from registration (anti-flapping) through hooks, plan and
+//!   execution to its stored record.
+//! - `watch`:        the 100 ms loop: analysis, detections, switches, filters, downtime, recovery.
 
 pub mod candidate;
 pub mod executor;
+pub mod hooks;
 pub mod intermediate;
 pub mod plan;
 pub mod policy;
+pub mod run;
 pub mod watch;
 #[cfg(test)]
 mod tests;

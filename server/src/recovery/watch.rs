@@ -1,27 +1,38 @@
-//! The recovery loop: every 100 ms, analysis of discovery's view; a dead primary whose cluster
-//! is in `RecoverMasterClusterFilters`, that is not downtimed and whose cluster had no recovery
-//! within `RecoveryPeriodBlockSeconds` is confirmed by one more probe, then planned, executed,
-//! audited, and the servers involved are probed again.
+//! The recovery loop: every 100 ms, analysis of discovery's view. A dead primary is registered
+//! as a detection (once per `FailureDetectionPeriodBlockMinutes`, running
+//! `OnFailureDetectionProcesses`), then recovered when, in this order: recoveries are globally
+//! enabled, the node is not in observe-only mode, its cluster is in
+//! `RecoverMasterClusterFilters`, it is not downtimed, one more probe confirms it is dead, and no
+//! active recovery of its cluster blocks it (checked by the store when it registers). Every
+//! recovery that does not run is recorded as blocked, with why.
 //!
-//! Not here yet (issue 5): intermediate and co-master recoveries, hooks, acknowledgements, the
-//! global switch and observe-only mode, raft leadership; the anti-flapping memory is in this
-//! process only.
+//! Not here yet (issue 5): intermediate and co-master recoveries, raft leadership.
 
-use super::executor::{execute, RecoveryRecord};
-use super::{plan_dead_master, RecoveryPolicy};
-use crate::analysis::{Analyzer, Hints, Snapshot};
+use super::hooks::{run_list, HookSettings, Phase};
+use super::run::{hook_context, recover_dead_master, NotRun, Trigger};
+use super::RecoveryPolicy;
+use crate::analysis::{Analyzer, Hints};
+use crate::config::HooksConfig;
 use crate::discovery::Discovery;
 use crate::intents::Intents;
 use crate::refactor::executor::ExecSettings;
-use crate::store::Store;
+use crate::store::{NewDetection, Store};
 use app::model::analysis::{AnalysisCode, ReplicationAnalysis};
 use app::model::InstanceKey;
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap};
 use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
 
 /// How often the loop analyzes.
 pub const INTERVAL: Duration = Duration::from_millis(100);
+
+/// How often a lasting blocked recovery's record is refreshed.
+const BLOCKED_REFRESH: Duration = Duration::from_secs(1);
+
+/// The stored switch that disables automated recoveries (`disable-global-recoveries`).
+pub const RECOVERIES_DISABLED: &str = "recoveries-disabled";
+/// The stored switch of observe-only mode (`enable-observe-only`).
+pub const OBSERVE_ONLY: &str = "observe-only";
 
 /// What the loop takes from the configuration.
 #[derive(Clone, Debug)]
@@ -30,8 +41,14 @@ pub struct WatchSettings {
     pub exec: ExecSettings,
     /// `RecoveryPeriodBlockSeconds`.
     pub block: Duration,
+    /// `FailureDetectionPeriodBlockMinutes`.
+    pub detection_block: Duration,
     /// How long the confirming probe of the dead primary may take.
     pub confirm_timeout: Duration,
+    /// `RecoveryObserveOnly`: observe-only until switched at runtime.
+    pub observe_only: bool,
+    pub hooks: HooksConfig,
+    pub hook: HookSettings,
 }
 
 /// What the loop needs from the node.
@@ -46,7 +63,7 @@ pub struct Services {
 /// Starts the loop; it ends when `cancel` is cancelled (a recovery under way finishes first).
 pub fn spawn(services: Services, settings: WatchSettings, cancel: CancellationToken) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
-        let mut watch = Watch { services, settings, last_recovery: HashMap::new(), noted: HashSet::new() };
+        let mut watch = Watch { services, settings, noted: HashMap::new() };
         let mut ticker = tokio::time::interval(INTERVAL);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
@@ -63,40 +80,69 @@ pub fn calls_for_recovery(e: &ReplicationAnalysis) -> bool {
     matches!(e.analysis, AnalysisCode::DeadMaster | AnalysisCode::DeadMasterAndSomeReplicas) && e.is_actionable_recovery
 }
 
-/// Whether a dead primary is recovered now, or why not.
+/// The node-wide switches, as stored (or configured when never switched).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Switches {
+    pub recoveries_disabled: bool,
+    pub observe_only: bool,
+}
+
+/// Reads the switches; an unreadable store counts as disabled (never recover blind).
+pub async fn switches(store: &Store, observe_only_default: bool) -> Result<Switches, String> {
+    let disabled = store.switch(RECOVERIES_DISABLED).await.map_err(|e| e.to_string())?;
+    let observe = store.switch(OBSERVE_ONLY).await.map_err(|e| e.to_string())?;
+    Ok(Switches { recoveries_disabled: disabled.unwrap_or(false), observe_only: observe.unwrap_or(observe_only_default) })
+}
+
+/// Whether a dead primary is recovered now, or why not (before the anti-flapping check, which
+/// the store makes when the recovery registers).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Gate {
     Recover,
+    /// `disable-global-recoveries`.
+    Disabled,
+    ObserveOnly,
     /// Its cluster is not in `RecoverMasterClusterFilters` (an empty list recovers nothing).
     NotInFilters,
     Downtimed,
-    /// Its cluster was recovered `ago`, within `RecoveryPeriodBlockSeconds`.
-    Blocked { ago: Duration },
 }
 
-/// Decides from the verdict (whose cluster details carry the filters' answer) and the time
-/// since the cluster's last recovery. Checked in orchestrator's order: filters, downtime, block.
-pub fn gate(verdict: &ReplicationAnalysis, since_last_recovery: Option<Duration>, block: Duration) -> Gate {
+impl Gate {
+    /// The short reason recorded with the blocked recovery.
+    pub fn reason(self) -> &'static str {
+        match self {
+            Gate::Recover => "",
+            Gate::Disabled => "recoveries are disabled (disable-global-recoveries)",
+            Gate::ObserveOnly => "the node is in observe-only mode",
+            Gate::NotInFilters => "its cluster is not in RecoverMasterClusterFilters",
+            Gate::Downtimed => "it is downtimed",
+        }
+    }
+}
+
+/// Decides in orchestrator's order: the global switch, (ours) observe-only, filters, downtime.
+pub fn gate(verdict: &ReplicationAnalysis, switches: Switches) -> Gate {
+    if switches.recoveries_disabled {
+        return Gate::Disabled;
+    }
+    if switches.observe_only {
+        return Gate::ObserveOnly;
+    }
     if !verdict.cluster_details.has_automated_master_recovery {
         return Gate::NotInFilters;
     }
     if verdict.skippable_due_to_downtime {
         return Gate::Downtimed;
     }
-    match since_last_recovery {
-        Some(ago) if ago < block => Gate::Blocked { ago },
-        _ => Gate::Recover,
-    }
+    Gate::Recover
 }
 
 struct Watch {
     services: Services,
     settings: WatchSettings,
-    /// Cluster → when its last recovery started (anti-flapping).
-    last_recovery: HashMap<String, Instant>,
-    /// (failed server, reason) already audited during the current failure, so a blocked
-    /// recovery is recorded once, not every 100 ms.
-    noted: HashSet<(InstanceKey, &'static str)>,
+    /// (failed server, reason) → when its blocked record was last written, so a lasting block
+    /// is logged once and its record refreshed every `BLOCKED_REFRESH`, not every 100 ms.
+    noted: HashMap<(InstanceKey, String), Instant>,
 }
 
 impl Watch {
@@ -108,35 +154,31 @@ impl Watch {
         let hints = Hints { include_downtimed: true, include_no_problem: false };
         let entries = s.analyzer.analyze(view.values(), in_maintenance.clone(), now, hints);
         let dead: Vec<ReplicationAnalysis> = entries.into_iter().filter(calls_for_recovery).collect();
-        let current: HashSet<InstanceKey> = dead.iter().map(|e| e.analyzed_instance_key.clone()).collect();
-        self.noted.retain(|(k, _)| current.contains(k));
+        let failing: Vec<InstanceKey> = dead.iter().map(|e| e.analyzed_instance_key.clone()).collect();
+        let before = self.noted.len();
+        self.noted.retain(|(k, _), _| failing.contains(k));
+        if self.noted.len() != before {
+            if let Err(e) = s.store.clear_blocked_except(&failing).await {
+                tracing::error!(error = %e, "clearing ended blocked recoveries failed");
+            }
+        }
+        if dead.is_empty() {
+            return;
+        }
+        let switches = match switches(&s.store, self.settings.observe_only).await {
+            Ok(sw) => sw,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot read the recovery switches: no recovery");
+                return;
+            }
+        };
         for verdict in dead {
+            self.detect(&verdict).await;
             let key = verdict.analyzed_instance_key.clone();
-            let cluster = verdict.cluster_details.cluster_name.clone();
-            let since = self.last_recovery.get(&cluster).map(Instant::elapsed);
-            match gate(&verdict, since, self.settings.block) {
-                Gate::Recover => {}
-                // orchestrator only logs this; so does this loop (once per failure).
-                Gate::NotInFilters => {
-                    if self.noted.insert((key.clone(), "filters")) {
-                        tracing::info!(instance = %key, %cluster, "dead primary: cluster not in RecoverMasterClusterFilters, no recovery");
-                    }
-                    continue;
-                }
-                Gate::Downtimed => {
-                    self.note(&key, &cluster, "downtimed", format!("{}: no recovery: {key} is downtimed", verdict.analysis)).await;
-                    continue;
-                }
-                Gate::Blocked { ago } => {
-                    let why = format!(
-                        "{}: no recovery: blocked by the recovery of cluster {cluster} {:.0} s ago (RecoveryPeriodBlockSeconds={})",
-                        verdict.analysis,
-                        ago.as_secs_f64(),
-                        self.settings.block.as_secs()
-                    );
-                    self.note(&key, &cluster, "blocked", why).await;
-                    continue;
-                }
+            let g = gate(&verdict, switches);
+            if g != Gate::Recover {
+                self.note(&verdict, g.reason().to_string(), 0).await;
+                continue;
             }
             // Holistic confirmation: the replicas agree; one more probe of the primary itself.
             let confirm = tokio::time::timeout(self.settings.confirm_timeout, self.services.discovery.refresh(&key)).await;
@@ -146,56 +188,83 @@ impl Watch {
                     continue;
                 }
             }
-            self.recover(&verdict, &in_maintenance).await;
+            match recover_dead_master(&self.services, &self.settings, &verdict, &in_maintenance, &Trigger::Automated).await {
+                Ok(_) => {}
+                Err(NotRun::Blocked(by)) => {
+                    let why = format!(
+                        "blocked by recovery {} of {} started {} (RecoveryPeriodBlockSeconds={}); acknowledge it to unblock",
+                        by.id,
+                        by.failed,
+                        by.started.format("%Y-%m-%d %H:%M:%S UTC"),
+                        self.settings.block.as_secs()
+                    );
+                    self.note(&verdict, why, by.id).await;
+                }
+                Err(NotRun::Store(e)) => tracing::error!(instance = %key, error = %e, "cannot register a recovery: no recovery"),
+            }
         }
     }
 
-    /// Audits why a recovery did not happen, once per failure.
-    async fn note(&mut self, key: &InstanceKey, cluster: &str, reason: &'static str, message: String) {
-        if !self.noted.insert((key.clone(), reason)) {
+    /// Registers the detection of `verdict` (once per period) and runs the detection hooks in
+    /// the background: they must not delay the recovery.
+    async fn detect(&self, verdict: &ReplicationAnalysis) {
+        let s = &self.services;
+        let now = chrono::Utc::now();
+        let d = NewDetection {
+            failed: verdict.analyzed_instance_key.clone(),
+            cluster: verdict.cluster_details.cluster_name.clone(),
+            cluster_alias: verdict.cluster_details.cluster_alias.clone(),
+            analysis: verdict.analysis.to_string(),
+            description: verdict.description.clone(),
+            count_replicas: verdict.count_replicas as usize,
+            node: self.settings.hook.node.clone(),
+            detected: now,
+        };
+        let since = now - chrono::Duration::from_std(self.settings.detection_block).unwrap_or_default();
+        match s.store.register_detection(&d, since).await {
+            Ok(Some(id)) => {
+                tracing::warn!(instance = %d.failed, analysis = %d.analysis, detection = id, "failure detected");
+                let list = self.settings.hooks.on_failure_detection_processes.clone();
+                if list.is_empty() {
+                    return;
+                }
+                let ctx = hook_context(verdict, &Trigger::Automated, "", &self.settings.hook.node);
+                let (hook, store, failed, cluster) = (self.settings.hook.clone(), s.store.clone(), d.failed.clone(), d.cluster.clone());
+                tokio::spawn(async move {
+                    let (runs, _) = run_list(Phase::OnFailureDetectionProcesses, &list, &ctx, &hook).await;
+                    let message = format!("detection {id}: {} hook(s) ran, {} failed", runs.len(), runs.iter().filter(|r| !r.error.is_empty()).count());
+                    let details = serde_json::json!({ "DetectionId": id, "Hooks": runs });
+                    if let Err(e) = store.audit_with_details("failure-detection-hooks", &failed, &cluster, "orchestrator", &message, &details).await {
+                        tracing::error!(error = %e, "auditing detection hooks failed");
+                    }
+                });
+            }
+            Ok(None) => {}
+            Err(e) => tracing::error!(error = %e, "registering a failure detection failed"),
+        }
+    }
+
+    /// Records why a recovery did not run: logged and audited once per failure and reason,
+    /// the blocked record refreshed every `BLOCKED_REFRESH`.
+    async fn note(&mut self, verdict: &ReplicationAnalysis, reason: String, blocking: i64) {
+        let key = verdict.analyzed_instance_key.clone();
+        let cluster = verdict.cluster_details.cluster_name.clone();
+        let first = !self.noted.contains_key(&(key.clone(), reason.clone()));
+        if self.noted.get(&(key.clone(), reason.clone())).is_some_and(|t| t.elapsed() < BLOCKED_REFRESH) {
             return;
         }
+        self.noted.insert((key.clone(), reason.clone()), Instant::now());
+        let s = &self.services;
+        if let Err(e) = s.store.note_blocked(&key, &cluster, &verdict.analysis.to_string(), &reason, blocking).await {
+            tracing::error!(error = %e, "recording a blocked recovery failed");
+        }
+        if !first {
+            return;
+        }
+        let message = format!("{}: no recovery of {key}: {reason}", verdict.analysis);
         tracing::warn!(instance = %key, %cluster, "{message}");
-        if let Err(e) = self.services.store.audit("blocked-recovery", key, cluster, "orchestrator", &message).await {
+        if let Err(e) = s.store.audit("blocked-recovery", &key, &cluster, "orchestrator", &message).await {
             tracing::error!(error = %e, "auditing a blocked recovery failed");
-        }
-    }
-
-    async fn recover(&mut self, verdict: &ReplicationAnalysis, in_maintenance: &BTreeSet<InstanceKey>) {
-        let s = self.services.clone();
-        let key = &verdict.analyzed_instance_key;
-        let cluster = verdict.cluster_details.cluster_name.clone();
-        // Fresh view: the confirming probe may have changed it.
-        let view = s.discovery.instances();
-        let mut snapshot = Snapshot::new(view.values(), chrono::Utc::now());
-        snapshot.in_maintenance = in_maintenance.clone();
-        self.last_recovery.insert(cluster.clone(), Instant::now());
-        tracing::warn!(instance = %key, %cluster, analysis = %verdict.analysis, "recovering a dead primary");
-        let plan = match plan_dead_master(&snapshot, verdict, &self.settings.policy) {
-            Ok(plan) => plan,
-            Err(e) => {
-                let message = format!("{}: no recovery: {e}", verdict.analysis);
-                tracing::error!(instance = %key, %cluster, "{message}");
-                let details = serde_json::json!({ "Analysis": verdict.analysis.to_string(), "FailedInstance": key, "Error": e.to_string() });
-                if let Err(e) = s.store.audit_with_details("recover-dead-master", key, &cluster, "orchestrator", &message, &details).await {
-                    tracing::error!(error = %e, "auditing a recovery failed");
-                }
-                return;
-            }
-        };
-        let record: RecoveryRecord = execute(&plan, verdict, &view, self.settings.exec.clone(), &s.intents).await;
-        if let Some(successor) = &record.successor {
-            // The successor heads the cluster now (its name follows the primary): the same
-            // block applies to it.
-            self.last_recovery.insert(successor.to_string(), Instant::now());
-        }
-        tracing::warn!(instance = %key, %cluster, success = record.success, "{}", record.summary());
-        let involved: BTreeSet<InstanceKey> =
-            plan.steps.iter().map(|st| st.server().clone()).filter(|k| k != key && !k.hostname.starts_with("//")).collect();
-        futures::future::join_all(involved.iter().map(|k| s.discovery.refresh(k))).await;
-        let details = serde_json::to_value(&record).unwrap_or_default();
-        if let Err(e) = s.store.audit_with_details("recover-dead-master", key, &cluster, "orchestrator", &record.summary(), &details).await {
-            tracing::error!(error = %e, "auditing a recovery failed");
         }
     }
 }
@@ -222,17 +291,17 @@ mod tests {
     }
 
     #[test]
-    fn filters_then_downtime_then_the_block_decide() {
-        let block = Duration::from_secs(3600);
-        assert_eq!(gate(&dead(true), None, block), Gate::Recover);
-        assert_eq!(gate(&dead(false), None, block), Gate::NotInFilters);
+    fn the_switch_then_observe_only_then_filters_then_downtime_decide() {
+        let on = Switches::default();
+        assert_eq!(gate(&dead(true), on), Gate::Recover);
+        assert_eq!(gate(&dead(false), on), Gate::NotInFilters);
         let downtimed = ReplicationAnalysis { skippable_due_to_downtime: true, ..dead(true) };
-        assert_eq!(gate(&downtimed, None, block), Gate::Downtimed);
-        assert_eq!(gate(&ReplicationAnalysis { skippable_due_to_downtime: true, ..dead(false) }, None, block), Gate::NotInFilters);
-        let ago = Duration::from_secs(10);
-        assert_eq!(gate(&dead(true), Some(ago), block), Gate::Blocked { ago });
-        assert_eq!(gate(&downtimed, Some(ago), block), Gate::Downtimed);
-        assert_eq!(gate(&dead(true), Some(block), block), Gate::Recover);
-        assert_eq!(gate(&dead(true), Some(ago), Duration::ZERO), Gate::Recover);
+        assert_eq!(gate(&downtimed, on), Gate::Downtimed);
+        assert_eq!(gate(&ReplicationAnalysis { skippable_due_to_downtime: true, ..dead(false) }, on), Gate::NotInFilters);
+        let observe = Switches { observe_only: true, ..on };
+        assert_eq!(gate(&dead(true), observe), Gate::ObserveOnly);
+        let disabled = Switches { recoveries_disabled: true, observe_only: true };
+        assert_eq!(gate(&downtimed, disabled), Gate::Disabled);
+        assert!(Gate::Disabled.reason().contains("disable-global-recoveries"));
     }
 }

@@ -1,6 +1,6 @@
 //! A failover seen from an open browser: kill -9 of the primary while its topology page is open
 //! re-draws the tree under the promoted replica without a reload, and /recoveries shows the
-//! recovery with its timeline.
+//! recovery with its timeline and acknowledges it.
 
 use end2end::{open_hydrated, screenshot_dir, site_root, wait_for, Browser};
 use fantoccini::{Client, Locator};
@@ -34,6 +34,7 @@ async fn a_failover_redraws_the_open_graph_and_is_listed_with_its_timeline() -> 
     let cluster = sandbox.key(0).to_string();
     let [m1, m2, m3] = [0, 1, 2].map(|i| sandbox.key(i).to_string());
     let sandbox = &sandbox;
+    let store = &node.store;
 
     let outcome = Browser::run(|client| async move {
         open_hydrated(&client, &format!("{base}/cluster/{}", cluster.replace(':', "%3A"))).await?;
@@ -77,6 +78,22 @@ async fn a_failover_redraws_the_open_graph_and_is_listed_with_its_timeline() -> 
         assert!(text.contains("DeadMaster") && text.contains(&format!("Promoted {promoted}")), "{text}");
         assert!(text.contains("+0 ms") && text.contains(" ms)"), "steps carry their start and duration: {text}");
         std::fs::write(screenshot_dir().join("recoveries.png"), client.screenshot().await?)?;
+
+        // It blocks the cluster until acknowledged: the form takes a comment, and once sent the
+        // node records the acknowledgement, which the page then shows.
+        let section = format!("section.recovery[data-instance='{m1}']");
+        assert_eq!(attr(&client, &section, "data-ack").await.as_deref(), Some("active"));
+        let form = client.find(Locator::Css(&format!("{section} form.ack-form"))).await?;
+        form.find(Locator::Css("input[name='comment']")).await?.send_keys("checked after the drill").await?;
+        form.find(Locator::Css("button[type='submit']")).await?.click().await?;
+        let text = wait_for(Duration::from_secs(10), "the acknowledgement on /recoveries", || async {
+            (attr(&client, &section, "data-ack").await? == "acknowledged").then_some(())?;
+            client.find(Locator::Css(&format!("{section} .acknowledged"))).await.ok()?.text().await.ok()
+        })
+        .await?;
+        assert!(text.contains("web: checked after the drill"), "{text}");
+        let stored = store.list_recoveries(&Default::default(), chrono::Utc::now() - chrono::Duration::hours(1)).await?;
+        assert_eq!((stored[0].acknowledged, stored[0].acknowledged_by.as_str()), (true, "web"), "{stored:#?}");
         Ok(())
     })
     .await;

@@ -96,8 +96,10 @@ pub async fn start(config: Config, listeners: Listeners, shutdown: CancellationT
         intents: intents.clone(),
         store: store.clone(),
     };
-    let recovering = crate::recovery::watch::spawn(services, watch_settings(&config), shutdown.child_token());
+    let recovery = Arc::new(watch_settings(&config));
+    let recovering = crate::recovery::watch::spawn(services, (*recovery).clone(), shutdown.child_token());
     let state = AppState {
+        recovery,
         discovery: discovery.clone(),
         store: store.clone(),
         refactor,

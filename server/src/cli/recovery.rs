@@ -23,6 +23,11 @@ pub static COMMANDS: &[CommandSpec] = &[
     cmd("enable-observe-only", "Detect and record failures, run detection hooks, recover nothing", ""),
     cmd("disable-observe-only", "Leave observe-only mode: recover again", ""),
     cmd("check-observe-only", "Print whether observe-only mode is enabled or disabled", ""),
+    cmd("graceful-master-takeover", "Planned switchover: the primary goes read-only, a replica catches up and is promoted, the old primary replicates from it (stopped)", "-i cluster|host[:port] [-d designated]\n-d names the replica to promote; without it, -i naming a direct replica of the primary promotes\nthat replica, else the primary's only direct replica is promoted."),
+    cmd("graceful-master-takeover-auto", "Like graceful-master-takeover, choosing the replica if none is named, and starting the old primary's replication", "-i cluster|host[:port] [-d designated]"),
+    cmd("force-master-takeover", "Treat the primary as dead now and promote the named replica (no catch-up)", "-i cluster|host[:port] [-d designated]\nWithout -d, -i must name the direct replica to promote."),
+    cmd("force-master-failover", "Treat the primary as dead now and fail over to the best replica", "-i cluster|host[:port]"),
+    cmd("recover", "Recover a failed primary now, bypassing filters and anti-flapping, optionally onto -d", "-i host[:port] [-d candidate]"),
     cmd("audit-recovery", "List recent recoveries (one line each), newest first", "[-i host[:port] | --alias alias]"),
     cmd("blocked-recoveries", "List failures whose recovery did not run, and why", ""),
 ];
@@ -59,6 +64,23 @@ pub async fn execute(spec: &CommandSpec, inv: &Invocation, api: &ApiClient) -> R
             Vec::new()
         }
         "check-global-recoveries" | "check-observe-only" => word(api.call(spec.name).await?),
+        "graceful-master-takeover" | "graceful-master-takeover-auto" | "force-master-takeover" | "force-master-failover" | "recover" => {
+            let hint = match spec.name {
+                "recover" => inv.instance()?.to_string(),
+                _ => cluster_hint(inv, api).await?,
+            };
+            let mut path = format!("{}/{}", spec.name, segment(&hint));
+            if let Some(text) = inv.destination.as_deref().map(str::trim).filter(|d| !d.is_empty()) {
+                if spec.name == "force-master-failover" {
+                    return Err(Failure::Usage("force-master-failover chooses the replica itself: -d is not accepted (use force-master-takeover)".into()));
+                }
+                let d = app::model::InstanceKey::parse(text, inv.default_port).map_err(|e| Failure::Usage(format!("-d {text:?}: {e}")))?;
+                path.push_str(&format!("/{}/{}", segment(&d.hostname), d.port));
+            }
+            let answer = api.get(&path).await?;
+            let message = answer["Message"].as_str().unwrap_or_default().to_string();
+            vec![message]
+        }
         "audit-recovery" => {
             let path = match (inv.alias.as_deref(), inv.instance_text()) {
                 (Some(alias), _) => format!("audit-recovery/alias/{}", segment(alias)),

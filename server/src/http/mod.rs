@@ -11,6 +11,7 @@
 //! - `web`:   Leptos routes, the pages' view of the node, static files.
 //! - `live`:  `/_live/clusters`, the server-sent events that keep open pages current.
 //! - `analysis`: `/api/replication-analysis...`: orchestrator's failure analysis.
+//! - `takeover`: graceful-master-takeover[-auto], force-master-takeover/-failover, recover.
 //! - `recovery`: recovery records, detections, blocked recoveries, acknowledgements, switches.
 
 pub mod analysis;
@@ -21,6 +22,7 @@ pub mod live;
 pub mod ops;
 pub mod recovery;
 pub mod sql;
+pub mod takeover;
 pub mod web;
 
 use crate::discovery::Discovery;
@@ -66,6 +68,8 @@ pub struct AppState {
     /// Failure analysis with the configuration's settings and its memory between passes.
     pub analyzer: crate::analysis::Analyzer,
     pub settings: Arc<ApiSettings>,
+    /// What recoveries obey (takeovers run the same recovery as the loop).
+    pub recovery: Arc<crate::recovery::watch::WatchSettings>,
     /// Cancelled when the node stops: long-lived responses (event streams) end with it, so a
     /// graceful shutdown does not wait for open browser tabs.
     pub shutdown: tokio_util::sync::CancellationToken,
@@ -95,6 +99,7 @@ pub fn router(state: AppState, site_root: PathBuf) -> Router {
         .merge(sql::routes())
         .merge(analysis::routes())
         .merge(recovery::routes())
+        .merge(takeover::routes())
         .layer(axum::middleware::from_fn(api::envelope_rejections));
     let api = Router::new().nest("/api", routes).with_state(state.clone());
     let live = live::routes().with_state(state.clone());

@@ -132,6 +132,31 @@ pub fn choose_promotion_candidate(
     maintenance: &dyn Fn(&InstanceKey) -> bool,
     policy: &RecoveryPolicy,
 ) -> Result<Candidacy, RecoveryError> {
+    choose_candidate(dead, replicas, maintenance, policy, None)
+}
+
+/// `designated`, when an operator named it (takeovers, `recover -d`): it must be one of
+/// `replicas` and pass the vetoes; the others are passed over for it. The data-loss check is
+/// the operator's: a graceful takeover has the designated replica caught up first, a forced
+/// one is asked for as it is.
+pub fn choose_candidate(
+    dead: &Instance,
+    replicas: &[&Instance],
+    maintenance: &dyn Fn(&InstanceKey) -> bool,
+    policy: &RecoveryPolicy,
+    designated: Option<&InstanceKey>,
+) -> Result<Candidacy, RecoveryError> {
+    if let Some(d) = designated {
+        let Some(r) = replicas.iter().find(|r| &r.key == d) else {
+            return Err(RecoveryError::NoCandidate { failed: dead.key.clone(), passed_over: vec![format!("{d}: it is not a direct replica of {}", dead.key)] });
+        };
+        if let Some(v) = veto(r, dead, maintenance(&r.key), policy) {
+            return Err(RecoveryError::NoCandidate { failed: dead.key.clone(), passed_over: vec![format!("{d}: {v}")] });
+        }
+        let passed_over = replicas.iter().filter(|o| &o.key != d).map(|o| (o.key.clone(), format!("{d} was designated"))).collect();
+        let why = format!("designated by the operator; holds up to {} of {}'s binary log", holdings(r), dead.key);
+        return Ok(Candidacy { chosen: d.clone(), why, passed_over });
+    }
     if replicas.is_empty() {
         return Err(RecoveryError::NoReplicas { failed: dead.key.clone() });
     }

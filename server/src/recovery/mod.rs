@@ -27,6 +27,7 @@
 //! - `hooks`:        orchestrator's hook lists: shell commands and webhooks, placeholders, timeouts.
 //! - `run`:          one recovery from registration (anti-flapping) through hooks, plan and
 //!   execution to its stored record.
+//! - `takeover`:     graceful-master-takeover[-auto], force-master-takeover/-failover, recover.
 //! - `watch`:        the 100 ms loop: analysis, detections, switches, filters, downtime, recovery.
 
 pub mod candidate;
@@ -36,11 +37,12 @@ pub mod intermediate;
 pub mod plan;
 pub mod policy;
 pub mod run;
+pub mod takeover;
 pub mod watch;
 #[cfg(test)]
 mod tests;
 
-pub use candidate::{choose_promotion_candidate, Candidacy};
+pub use candidate::{choose_candidate, choose_promotion_candidate, Candidacy};
 pub use intermediate::plan_dead_intermediate_master;
-pub use plan::{plan_dead_master, LostReplica, OnTimeout, RecoveryError, RecoveryKind, RecoveryPlan, RecoveryStep};
+pub use plan::{plan_dead_master, plan_dead_master_onto, LostReplica, OnTimeout, RecoveryError, RecoveryKind, RecoveryPlan, RecoveryStep};
 pub use policy::RecoveryPolicy;

@@ -2,7 +2,7 @@
 //! `mod.rs`). Steps that the refactoring executor already runs are reused as `Refactor(Step)`;
 //! the rest are recovery's own, so adding them did not touch the executor.
 
-use super::candidate::{choose_promotion_candidate, holdings, Candidacy};
+use super::candidate::{choose_candidate, holdings, Candidacy};
 use super::policy::RecoveryPolicy;
 use crate::analysis::Snapshot;
 use crate::refactor::plan::{Position, Step};
@@ -138,10 +138,20 @@ pub(super) fn gtid_move(replica: &Instance, target: &Instance, policy: &Recovery
 
 /// Plans the recovery of a dead primary: promote one replica, re-point the others below it.
 pub fn plan_dead_master(snapshot: &Snapshot, verdict: &ReplicationAnalysis, policy: &RecoveryPolicy) -> Result<RecoveryPlan, RecoveryError> {
+    plan_dead_master_onto(snapshot, verdict, policy, None)
+}
+
+/// Like `plan_dead_master`, promoting `designated` when given (see `choose_candidate`).
+pub fn plan_dead_master_onto(
+    snapshot: &Snapshot,
+    verdict: &ReplicationAnalysis,
+    policy: &RecoveryPolicy,
+    designated: Option<&InstanceKey>,
+) -> Result<RecoveryPlan, RecoveryError> {
     let dead = failed_instance(snapshot, verdict, CodeAction::RecoverDeadMaster)?;
     let family = Family::new(snapshot.instances.iter().copied());
     let replicas: Vec<&Instance> = family.replicas_of(&dead.key).into_iter().filter(|r| r.key != dead.master_key).collect();
-    let candidacy = choose_promotion_candidate(dead, &replicas, &|k| in_maintenance(snapshot, k), policy)?;
+    let candidacy = choose_candidate(dead, &replicas, &|k| in_maintenance(snapshot, k), policy, designated)?;
     let c = family.get(&candidacy.chosen).ok_or_else(|| RecoveryError::UnknownInstance(candidacy.chosen.clone()))?;
 
     let mut plan = RecoveryPlan {

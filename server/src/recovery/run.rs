@@ -6,7 +6,7 @@
 
 use super::executor::{execute, RecoveryRecord};
 use super::hooks::{run_list, HookContext, HookRun, Phase};
-use super::plan_dead_master;
+use super::plan_dead_master_onto;
 use super::watch::{Services, WatchSettings};
 use crate::analysis::Snapshot;
 use crate::store::{NewRecovery, RecoveryRow, Registration};
@@ -20,7 +20,9 @@ pub enum Trigger {
     /// The recovery loop: subject to the anti-flapping block.
     Automated,
     /// A command (`force-master-failover`, ...): registered without the block check.
-    Command { name: String, who: String },
+    /// `designated`: the replica to promote. `demote`: a graceful takeover's old primary joins
+    /// the successor (by GTID?, started?).
+    Command { name: String, who: String, designated: Option<InstanceKey>, demote: Option<(bool, bool)> },
 }
 
 impl Trigger {
@@ -28,6 +30,12 @@ impl Trigger {
         match self {
             Trigger::Automated => "",
             Trigger::Command { name, .. } => name,
+        }
+    }
+    fn designated(&self) -> Option<&InstanceKey> {
+        match self {
+            Trigger::Automated => None,
+            Trigger::Command { designated, .. } => designated.as_ref(),
         }
     }
     fn who(&self) -> &str {
@@ -147,7 +155,13 @@ pub async fn recover_dead_master(
             let view = s.discovery.instances();
             let mut snapshot = Snapshot::new(view.values(), chrono::Utc::now());
             snapshot.in_maintenance = in_maintenance.clone();
-            match plan_dead_master(&snapshot, verdict, &settings.policy) {
+            let planned = plan_dead_master_onto(&snapshot, verdict, &settings.policy, trigger.designated()).map(|mut plan| {
+                if let (Trigger::Command { demote: Some((by_gtid, start)), .. }, Some(old)) = (trigger, view.get(key)) {
+                    super::takeover::demote_in_plan(&mut plan, old, *by_gtid, *start);
+                }
+                plan
+            });
+            match planned {
                 Err(e) => RecoveryRecord::not_run(verdict, format!("no recovery: {e}")),
                 Ok(plan) => {
                     let record = execute(&plan, verdict, &view, settings.exec.clone(), &s.intents).await;

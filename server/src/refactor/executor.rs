@@ -263,12 +263,12 @@ impl Executor {
         Ok(rows.into_iter().last())
     }
 
-    async fn exec_coordinates(&mut self, key: &InstanceKey) -> Result<BinlogCoordinates, String> {
+    pub(crate) async fn exec_coordinates(&mut self, key: &InstanceKey) -> Result<BinlogCoordinates, String> {
         let row = self.replica_status(key).await?.ok_or_else(|| format!("{key} is not a replica"))?;
         Ok(exec_of(&row))
     }
 
-    async fn binlog_coordinates(&mut self, key: &InstanceKey) -> Result<BinlogCoordinates, String> {
+    pub(crate) async fn binlog_coordinates(&mut self, key: &InstanceKey) -> Result<BinlogCoordinates, String> {
         let sql = self.dialect(key).show_binlog_status();
         let rows = self.query(key, sql).await?;
         let row = rows.first().ok_or_else(|| format!("{key} has no binary log position (log_bin off?)"))?;
@@ -413,7 +413,7 @@ impl Executor {
 
     /// The user and password replicas use: `ReplicationCredentialsQuery` when configured, else
     /// what `from`'s own channel stores (Oracle MySQL keeps it in mysql.slave_master_info).
-    async fn replication_credentials(&mut self, from: &InstanceKey) -> Result<(String, String), String> {
+    pub(crate) async fn replication_credentials(&mut self, from: &InstanceKey) -> Result<(String, String), String> {
         let query = self.settings.replication_credentials_query.trim().to_string();
         let (sql, source) = if query.is_empty() {
             let Some(stored) = self.dialect(from).stored_replication_credentials_query() else {

@@ -133,6 +133,7 @@ pub fn discovery_settings(config: &Config) -> DiscoverySettings {
     };
     DiscoverySettings {
         poll_interval: config.instance_poll(),
+        ping_interval: std::time::Duration::from_millis(d.instance_ping_milliseconds),
         max_concurrency: d.discovery_max_concurrency,
         user: config.topology.mysql_topology_user.clone(),
         password: config.topology.mysql_topology_password.clone(),

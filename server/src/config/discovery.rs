@@ -9,6 +9,11 @@ config_section! {
     pub struct DiscoveryConfig {
         /// Target interval between two probes of one instance (minimum 1).
         "InstancePollSeconds" => instance_poll_seconds: u64 = 5,
+        /// Not in orchestrator: between polls, each server's open connection is pinged this
+        /// often; a failed ping probes it again at once, and a server found dead has its
+        /// replicas probed at once too (so a dead primary is seen in about this time, not a
+        /// poll interval). 0 turns the pings off.
+        "InstancePingMilliseconds" => instance_ping_milliseconds: u64 = 100,
         /// Extra slack before an attempted-but-unfinished probe makes the last check invalid.
         "ReasonableInstanceCheckSeconds" => reasonable_instance_check_seconds: u64 = 1,
         /// Find replicas with `SHOW SLAVE HOSTS` before falling back to the processlist.

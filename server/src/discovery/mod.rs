@@ -50,6 +50,8 @@ pub enum DiscoveryError {
 #[derive(Clone, Debug)]
 pub struct DiscoverySettings {
     pub poll_interval: Duration,
+    /// `InstancePingMilliseconds`: liveness pings between polls; zero: none.
+    pub ping_interval: Duration,
     pub max_concurrency: usize,
     pub user: String,
     pub password: crate::config::Secret,
@@ -472,13 +474,30 @@ impl Discovery {
     fn on_probe_failure(&self, target: &InstanceKey, started: DateTime<Utc>, error: &str) {
         self.inner.metrics.probes.fetch_add(1, Ordering::Relaxed);
         self.inner.metrics.failures.fetch_add(1, Ordering::Relaxed);
-        let recorded = {
+        let (recorded, replicas) = {
             let mut state = self.state();
             let key = state.resolve(target);
-            state.observed.contains_key(&key) && state.record_failure(target, started, error)
+            let was_valid = state.observed.get(&key).is_some_and(|o| o.instance.is_last_check_valid);
+            let recorded = state.observed.contains_key(&key) && state.record_failure(target, started, error);
+            // A server that just stopped answering: what its replicas say decides whether it
+            // is dead, so they are asked now rather than at their next poll.
+            let replicas: Vec<InstanceKey> = if recorded && was_valid {
+                state.observed.values().filter(|o| o.instance.master_key == key).map(|o| o.instance.key.clone()).collect()
+            } else {
+                Vec::new()
+            };
+            (recorded, replicas)
         };
         if recorded {
             self.notify_changed();
+        }
+        if !replicas.is_empty() {
+            let probers = self.inner.probers.lock().unwrap_or_else(|p| p.into_inner());
+            for r in &replicas {
+                if let Some(p) = probers.get(r) {
+                    let _ = p.commands.try_send(ProberCommand::ProbeNow(None));
+                }
+            }
         }
     }
 

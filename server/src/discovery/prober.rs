@@ -47,6 +47,8 @@ impl ProberTask {
     pub async fn run(mut self, first: Option<oneshot::Sender<ProbeOutcome>>) {
         let mut waiters: Vec<oneshot::Sender<ProbeOutcome>> = first.into_iter().collect();
         let mut next = Instant::now();
+        let ping_every = self.discovery.settings().ping_interval;
+        let mut last_contact = Instant::now();
         loop {
             if next <= Instant::now() || !waiters.is_empty() {
                 let cancel = self.cancel.clone();
@@ -61,10 +63,21 @@ impl ProberTask {
                     break;
                 }
                 next = Instant::now() + self.delay();
+                last_contact = Instant::now();
             }
+            // Between polls, a ping on the open connection: a server that died or hung is
+            // probed again at once instead of at its next poll.
+            let ping_at = (!ping_every.is_zero() && self.conn.is_some()).then(|| last_contact + ping_every).filter(|t| *t < next);
             tokio::select! {
                 _ = self.cancel.cancelled() => break,
-                _ = tokio::time::sleep_until(next.into()) => {}
+                _ = tokio::time::sleep_until(ping_at.unwrap_or(next).into()) => {
+                    if ping_at.is_some() {
+                        last_contact = Instant::now();
+                        if !self.ping().await {
+                            next = Instant::now();
+                        }
+                    }
+                }
                 cmd = self.commands.recv() => match cmd {
                     Some(ProberCommand::ProbeNow(Some(reply))) => waiters.push(reply),
                     Some(ProberCommand::ProbeNow(None)) => next = Instant::now(),
@@ -75,6 +88,17 @@ impl ProberTask {
         if let Some(c) = self.conn.take() {
             c.conn.close().await;
         }
+    }
+
+    /// Pings the open connection; false (and the connection dropped) when it fails.
+    async fn ping(&mut self) -> bool {
+        let Some(c) = self.conn.as_mut() else { return true };
+        if c.conn.ping().await.is_ok() {
+            return true;
+        }
+        // Dropped, not closed: a hung server would not answer the goodbye either.
+        self.conn = None;
+        false
     }
 
     /// The regular interval, stretched while the server keeps failing.

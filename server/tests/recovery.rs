@@ -39,6 +39,7 @@ macro_rules! for_both_flavors {
 for_both_flavors! {
     a_killed_primary_is_replaced => crate::a_killed_primary_is_replaced;
     without_filters_nothing_recovers => crate::without_filters_nothing_recovers;
+    a_killed_intermediate_primary_is_routed_around => crate::a_killed_intermediate_primary_is_routed_around;
 }
 
 async fn start(flavor: SandboxFlavor, overrides: Value) -> (Sandbox, TestNode) {
@@ -213,6 +214,61 @@ async fn a_killed_primary_is_replaced(flavor: SandboxFlavor) {
     let acknowledged = list.iter().find(|r| r["Id"] == first["Id"]).cloned().unwrap_or_default();
     assert_eq!(acknowledged["Acknowledged"], true, "{recoveries:#}");
     assert_eq!(acknowledged["AcknowledgedComment"], "first failover checked", "{acknowledged:#}");
+    node.stop().await;
+}
+
+/// 0 ← 1 ← 2, 0 ← 3: 1 is killed while 0 takes writes. Its replica 2 moves below a live
+/// server (3, the sibling, or 0) on its own say, catches up, and holds every row 0 holds.
+async fn a_killed_intermediate_primary_is_routed_around(flavor: SandboxFlavor) {
+    let sb = Sandbox::start(SandboxOptions::new(flavor, 4, Shape::IntermediatePrimary)).await.expect("sandbox starts");
+    let node = TestNode::start(json!({ "RecoverIntermediateMasterClusterFilters": ["*"] })).await;
+    node.discover_cluster(&sb.key(0), 4).await;
+    sb.exec(0, "CREATE DATABASE rt; CREATE TABLE rt.t (id BIGINT PRIMARY KEY)").await.expect("create table");
+    for r in [1, 2, 3] {
+        let source = if r == 2 { 1 } else { 0 };
+        sb.wait_caught_up(r, source, WAIT).await.expect("replicas have the table");
+    }
+    let mut conn = sb.admin(0).await.expect("writer connects");
+    let stop = tokio_util::sync::CancellationToken::new();
+    let token = stop.clone();
+    let writer = tokio::spawn(async move {
+        let mut acked = 0u64;
+        while !token.is_cancelled() && conn.exec(&format!("INSERT INTO rt.t (id) VALUES ({})", acked + 1)).await.is_ok() {
+            acked += 1;
+        }
+        acked
+    });
+    wait_for(WAIT, "rows to reach 2 through 1", || async { (rows(&sb, 2).await.0 >= 100).then_some(()) }).await;
+    let killed = Instant::now();
+    sb.kill(1);
+    let source = wait_for(WAIT, "2 to replicate from a live server", || async {
+        for s in [3, 0] {
+            if replicates_from(&sb, 2, s).await {
+                return Some(s);
+            }
+        }
+        None
+    })
+    .await;
+    eprintln!("{flavor}: kill -9 of the intermediate primary -> 2 replicating from {} in {:?}", sb.key(source), killed.elapsed());
+    let acked = {
+        stop.cancel();
+        writer.await.expect("writer ends")
+    };
+    sb.wait_caught_up(2, source, WAIT).await.expect("2 catches up");
+    if source != 0 {
+        sb.wait_caught_up(source, 0, WAIT).await.expect("its new source catches up");
+    }
+    assert_eq!(rows(&sb, 2).await, rows(&sb, 0).await, "2 holds exactly what the primary holds");
+    assert!(rows(&sb, 0).await.0 >= acked, "every acknowledged row");
+    let r = wait_for(WAIT, "the recovery's record", || async {
+        let (_, body) = node.api("audit-recovery").await;
+        body.as_array().and_then(|a| a.iter().find(|r| r["IsRunning"] == false).cloned())
+    })
+    .await;
+    assert_eq!((r["Type"].clone(), r["IsSuccessful"].clone()), (json!("IntermediateMasterRecovery"), json!(true)), "{r:#}");
+    assert_eq!(r["FailedInstanceKey"]["Port"], json!(sb.key(1).port), "{r:#}");
+    assert!(writable(&sb, 0).await, "the primary was left alone");
     node.stop().await;
 }
 

@@ -1,16 +1,18 @@
-//! One recovery, from registration to record, in orchestrator's order: register (the
-//! anti-flapping check, unless a command forces it), `PreFailoverProcesses` (a failure aborts),
-//! plan, execute, `PostMasterFailoverProcesses` and `PostFailoverProcesses` on success or
+//! One recovery (a dead primary's or a dead intermediate primary's), from registration to
+//! record, in orchestrator's order: register (the anti-flapping check, unless a command forces
+//! it), `PreFailoverProcesses` (a failure aborts), plan, execute,
+//! `PostMasterFailoverProcesses` (or `PostIntermediateMasterFailoverProcesses`) and
+//! `PostFailoverProcesses` on success or
 //! `PostUnsuccessfulFailoverProcesses` otherwise; the record (steps and hooks, a timeline) is
 //! stored with the recovery and in the audit log.
 
 use super::executor::{execute, RecoveryRecord};
 use super::hooks::{run_list, HookContext, HookRun, Phase};
-use super::plan_dead_master_onto;
+use super::{plan_dead_intermediate_master, plan_dead_master_onto};
 use super::watch::{Services, WatchSettings};
 use crate::analysis::Snapshot;
 use crate::store::{NewRecovery, RecoveryRow, Registration};
-use app::model::analysis::{AnalysisCode, ReplicationAnalysis};
+use app::model::analysis::{AnalysisCode, CodeAction, ReplicationAnalysis};
 use app::model::InstanceKey;
 use std::collections::BTreeSet;
 
@@ -109,8 +111,8 @@ pub fn new_uid() -> String {
     format!("{:x}-{:08x}", chrono::Utc::now().timestamp_nanos_opt().unwrap_or_default(), rand::random::<u32>())
 }
 
-/// Runs the recovery of the dead primary `verdict` names.
-pub async fn recover_dead_master(
+/// Runs the recovery `verdict` calls for: a dead primary's or a dead intermediate primary's.
+pub async fn recover(
     services: &Services,
     settings: &WatchSettings,
     verdict: &ReplicationAnalysis,
@@ -139,7 +141,8 @@ pub async fn recover_dead_master(
         Ok(Registration::Blocked(row)) => return Err(NotRun::Blocked(Box::new(row))),
         Err(e) => return Err(NotRun::Store(e.to_string())),
     };
-    tracing::warn!(instance = %key, %cluster, analysis = %verdict.analysis, recovery = id, "recovering a dead primary");
+    let intermediate = verdict.analysis.action() == CodeAction::RecoverDeadIntermediateMaster;
+    tracing::warn!(instance = %key, %cluster, analysis = %verdict.analysis, recovery = id, "recovering");
     if let Err(e) = s.store.clear_blocked(key).await {
         tracing::error!(error = %e, "clearing a blocked recovery failed");
     }
@@ -155,7 +158,12 @@ pub async fn recover_dead_master(
             let view = s.discovery.instances();
             let mut snapshot = Snapshot::new(view.values(), chrono::Utc::now());
             snapshot.in_maintenance = in_maintenance.clone();
-            let planned = plan_dead_master_onto(&snapshot, verdict, &settings.policy, trigger.designated()).map(|mut plan| {
+            let planned = if intermediate {
+                plan_dead_intermediate_master(&snapshot, verdict, &settings.policy)
+            } else {
+                plan_dead_master_onto(&snapshot, verdict, &settings.policy, trigger.designated())
+            };
+            let planned = planned.map(|mut plan| {
                 if let (Trigger::Command { demote: Some((by_gtid, start)), .. }, Some(old)) = (trigger, view.get(key)) {
                     super::takeover::demote_in_plan(&mut plan, old, *by_gtid, *start);
                 }
@@ -183,7 +191,12 @@ pub async fn recover_dead_master(
         ctx.successor_alias = inst.map(|i| i.instance_alias).unwrap_or_default();
         ctx.successor = Some(successor);
     }
-    let post: Vec<(Phase, &Vec<String>)> = if record.promoted {
+    let post: Vec<(Phase, &Vec<String>)> = if record.promoted && intermediate {
+        vec![
+            (Phase::PostIntermediateMasterFailoverProcesses, &settings.hooks.post_intermediate_master_failover_processes),
+            (Phase::PostFailoverProcesses, &settings.hooks.post_failover_processes),
+        ]
+    } else if record.promoted {
         vec![(Phase::PostMasterFailoverProcesses, &settings.hooks.post_master_failover_processes), (Phase::PostFailoverProcesses, &settings.hooks.post_failover_processes)]
     } else {
         vec![(Phase::PostUnsuccessfulFailoverProcesses, &settings.hooks.post_unsuccessful_failover_processes)]
@@ -204,7 +217,8 @@ pub async fn recover_dead_master(
     if let Err(e) = s.store.finish_recovery(id, record.success, successor, &summary, &details).await {
         tracing::error!(error = %e, recovery = id, "recording the end of a recovery failed");
     }
-    if let Err(e) = s.store.audit_with_details("recover-dead-master", key, &cluster, trigger.who(), &summary, &details).await {
+    let action = if intermediate { "recover-dead-intermediate-master" } else { "recover-dead-master" };
+    if let Err(e) = s.store.audit_with_details(action, key, &cluster, trigger.who(), &summary, &details).await {
         tracing::error!(error = %e, "auditing a recovery failed");
     }
     Ok(Ran { id, uid, record })

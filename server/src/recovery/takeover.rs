@@ -21,7 +21,7 @@
 use super::executor::RecoveryRecord;
 use super::hooks::{run_list, Phase};
 use super::plan::{RecoveryPlan, RecoveryStep};
-use super::run::{hook_context, recover_dead_master, NotRun, Trigger};
+use super::run::{hook_context, NotRun, Trigger};
 use super::watch::{Services, WatchSettings};
 use crate::analysis::Hints;
 use crate::refactor::executor::Executor;
@@ -319,7 +319,7 @@ fn finish(ran: super::run::Ran, demoted: Option<&InstanceKey>) -> Result<Done, T
 async fn recover(s: &Services, settings: &WatchSettings, verdict: &ReplicationAnalysis, trigger: &Trigger) -> Result<super::run::Ran, TakeoverError> {
     let in_maintenance: BTreeSet<InstanceKey> =
         s.intents.snapshot().active_maintenance(chrono::Utc::now()).into_iter().map(|w| w.instance.clone()).collect();
-    recover_dead_master(s, settings, verdict, &in_maintenance, trigger).await.map_err(|e| match e {
+    super::run::recover(s, settings, verdict, &in_maintenance, trigger).await.map_err(|e| match e {
         NotRun::Blocked(by) => TakeoverError::Refused(format!("blocked by recovery {}", by.id)),
         NotRun::Store(e) => TakeoverError::Failed { message: format!("cannot register the recovery: {e}"), recovery: None },
     })

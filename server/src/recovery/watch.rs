@@ -6,10 +6,11 @@
 //! active recovery of its cluster blocks it (checked by the store when it registers). Every
 //! recovery that does not run is recorded as blocked, with why.
 //!
-//! Not here yet (issue 5): intermediate and co-master recoveries, raft leadership.
+//! Dead intermediate primaries follow the same path with `RecoverIntermediateMasterClusterFilters`.
+//! Not here yet (issue 5): co-master recovery, raft leadership.
 
 use super::hooks::{run_list, HookSettings, Phase};
-use super::run::{hook_context, recover_dead_master, NotRun, Trigger};
+use super::run::{hook_context, recover, NotRun, Trigger};
 use super::RecoveryPolicy;
 use crate::analysis::{Analyzer, Hints};
 use crate::config::HooksConfig;
@@ -17,7 +18,7 @@ use crate::discovery::Discovery;
 use crate::intents::Intents;
 use crate::refactor::executor::ExecSettings;
 use crate::store::{NewDetection, Store};
-use app::model::analysis::{AnalysisCode, ReplicationAnalysis};
+use app::model::analysis::{CodeAction, ReplicationAnalysis};
 use app::model::InstanceKey;
 use std::collections::{BTreeSet, HashMap};
 use std::time::{Duration, Instant};
@@ -75,9 +76,10 @@ pub fn spawn(services: Services, settings: WatchSettings, cancel: CancellationTo
     })
 }
 
-/// A dead primary this loop recovers (intermediate and co-master recoveries are not here yet).
+/// A failure this loop recovers: a dead primary or a dead intermediate primary (co-master
+/// recovery is not here yet).
 pub fn calls_for_recovery(e: &ReplicationAnalysis) -> bool {
-    matches!(e.analysis, AnalysisCode::DeadMaster | AnalysisCode::DeadMasterAndSomeReplicas) && e.is_actionable_recovery
+    matches!(e.analysis.action(), CodeAction::RecoverDeadMaster | CodeAction::RecoverDeadIntermediateMaster) && e.is_actionable_recovery
 }
 
 /// The node-wide switches, as stored (or configured when never switched).
@@ -102,7 +104,8 @@ pub enum Gate {
     /// `disable-global-recoveries`.
     Disabled,
     ObserveOnly,
-    /// Its cluster is not in `RecoverMasterClusterFilters` (an empty list recovers nothing).
+    /// Its cluster is not in `RecoverMasterClusterFilters` (or, for an intermediate primary,
+    /// `RecoverIntermediateMasterClusterFilters`; an empty list recovers nothing).
     NotInFilters,
     Downtimed,
 }
@@ -114,7 +117,7 @@ impl Gate {
             Gate::Recover => "",
             Gate::Disabled => "recoveries are disabled (disable-global-recoveries)",
             Gate::ObserveOnly => "the node is in observe-only mode",
-            Gate::NotInFilters => "its cluster is not in RecoverMasterClusterFilters",
+            Gate::NotInFilters => "its cluster is not in RecoverMasterClusterFilters / RecoverIntermediateMasterClusterFilters",
             Gate::Downtimed => "it is downtimed",
         }
     }
@@ -128,7 +131,11 @@ pub fn gate(verdict: &ReplicationAnalysis, switches: Switches) -> Gate {
     if switches.observe_only {
         return Gate::ObserveOnly;
     }
-    if !verdict.cluster_details.has_automated_master_recovery {
+    let in_filters = match verdict.analysis.action() {
+        CodeAction::RecoverDeadIntermediateMaster => verdict.cluster_details.has_automated_intermediate_master_recovery,
+        _ => verdict.cluster_details.has_automated_master_recovery,
+    };
+    if !in_filters {
         return Gate::NotInFilters;
     }
     if verdict.skippable_due_to_downtime {
@@ -188,7 +195,7 @@ impl Watch {
                     continue;
                 }
             }
-            match recover_dead_master(&self.services, &self.settings, &verdict, &in_maintenance, &Trigger::Automated).await {
+            match recover(&self.services, &self.settings, &verdict, &in_maintenance, &Trigger::Automated).await {
                 Ok(_) => {}
                 Err(NotRun::Blocked(by)) => {
                     let why = format!(
@@ -272,6 +279,7 @@ impl Watch {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use app::model::analysis::AnalysisCode;
 
     fn dead(in_filters: bool) -> ReplicationAnalysis {
         let mut e = ReplicationAnalysis { analysis: AnalysisCode::DeadMaster, is_actionable_recovery: true, ..Default::default() };
@@ -284,9 +292,15 @@ mod tests {
         assert!(calls_for_recovery(&dead(true)));
         let some = ReplicationAnalysis { analysis: AnalysisCode::DeadMasterAndSomeReplicas, ..dead(true) };
         assert!(calls_for_recovery(&some));
-        for code in [AnalysisCode::UnreachableMaster, AnalysisCode::DeadMasterAndReplicas, AnalysisCode::DeadIntermediateMaster] {
+        for code in [AnalysisCode::UnreachableMaster, AnalysisCode::DeadMasterAndReplicas, AnalysisCode::DeadCoMaster] {
             assert!(!calls_for_recovery(&ReplicationAnalysis { analysis: code, ..dead(true) }), "{code}");
         }
+        let im = ReplicationAnalysis { analysis: AnalysisCode::DeadIntermediateMaster, ..dead(true) };
+        assert!(calls_for_recovery(&im));
+        assert_eq!(gate(&im, Switches::default()), Gate::NotInFilters, "the master filters do not cover intermediate primaries");
+        let mut im_in = im.clone();
+        im_in.cluster_details.has_automated_intermediate_master_recovery = true;
+        assert_eq!(gate(&im_in, Switches::default()), Gate::Recover);
         assert!(!calls_for_recovery(&ReplicationAnalysis { is_actionable_recovery: false, ..dead(true) }));
     }
 

@@ -49,6 +49,8 @@ pub struct Node {
     serving: tokio::task::JoinHandle<()>,
     /// The recovery loop.
     recovering: tokio::task::JoinHandle<()>,
+    /// Fences old primaries that answer again.
+    fencing: tokio::task::JoinHandle<()>,
     shutdown: CancellationToken,
 }
 
@@ -58,6 +60,7 @@ impl Node {
     pub async fn stopped(self) {
         let _ = self.serving.await;
         let _ = self.recovering.await;
+        let _ = self.fencing.await;
         if let Err(e) = self.discovery.flush().await {
             tracing::error!(error = %e, "final write to the store failed");
         }
@@ -97,6 +100,7 @@ pub async fn start(config: Config, listeners: Listeners, shutdown: CancellationT
         store: store.clone(),
     };
     let recovery = Arc::new(watch_settings(&config));
+    let fencing = crate::recovery::fence::spawn(services.clone(), recovery.exec.clone(), recovery.policy.use_super_read_only, shutdown.child_token());
     let recovering = crate::recovery::watch::spawn(services, (*recovery).clone(), shutdown.child_token());
     let state = AppState {
         recovery,
@@ -119,7 +123,7 @@ pub async fn start(config: Config, listeners: Listeners, shutdown: CancellationT
         }
     });
     tracing::info!(%addr, "orchestrator node serving");
-    Ok(Node { addr, discovery, store, intents, serving, recovering, shutdown })
+    Ok(Node { addr, discovery, store, intents, serving, recovering, fencing, shutdown })
 }
 
 /// What discovery takes from the configuration.
@@ -195,7 +199,10 @@ pub fn watch_settings(config: &Config) -> crate::recovery::watch::WatchSettings 
     let exec = refactor_settings(config).exec;
     crate::recovery::watch::WatchSettings {
         policy: crate::recovery::RecoveryPolicy::from_config(config),
-        confirm_timeout: exec.connect_timeout + exec.read_timeout,
+        // The replicas already agree it is gone; the confirming probe only catches a primary
+        // that is back. One that answers nothing within this is not back: waiting for the full
+        // connect timeout would only delay the recovery of a hung primary.
+        confirm_timeout: (exec.connect_timeout + exec.read_timeout).min(crate::recovery::watch::CONFIRM_TIMEOUT),
         exec,
         block: std::time::Duration::from_secs(config.recovery.recovery_period_block_seconds),
         detection_block: std::time::Duration::from_secs(config.recovery.failure_detection_period_block_minutes * 60),

@@ -40,6 +40,7 @@ for_both_flavors! {
     a_killed_primary_is_replaced => crate::a_killed_primary_is_replaced;
     without_filters_nothing_recovers => crate::without_filters_nothing_recovers;
     a_killed_intermediate_primary_is_routed_around => crate::a_killed_intermediate_primary_is_routed_around;
+    a_hung_primary_is_replaced_then_fenced_when_it_returns => crate::a_hung_primary_is_replaced_then_fenced_when_it_returns;
 }
 
 async fn start(flavor: SandboxFlavor, overrides: Value) -> (Sandbox, TestNode) {
@@ -269,6 +270,58 @@ async fn a_killed_intermediate_primary_is_routed_around(flavor: SandboxFlavor) {
     assert_eq!((r["Type"].clone(), r["IsSuccessful"].clone()), (json!("IntermediateMasterRecovery"), json!(true)), "{r:#}");
     assert_eq!(r["FailedInstanceKey"]["Port"], json!(sb.key(1).port), "{r:#}");
     assert!(writable(&sb, 0).await, "the primary was left alone");
+    node.stop().await;
+}
+
+/// SIGSTOP of the primary: it accepts connections but answers nothing. The replicas notice when
+/// their heartbeat times out (the sandbox's replica_net_timeout is 4 s); then a replica is
+/// promoted. The hung primary could not be made read-only; when it is resumed it is, at once,
+/// so it never takes writes next to its successor.
+async fn a_hung_primary_is_replaced_then_fenced_when_it_returns(flavor: SandboxFlavor) {
+    let (sb, node) = start(flavor, json!({ "RecoverMasterClusterFilters": ["*"], "MySQLConnectTimeoutSeconds": 1 })).await;
+    sb.exec(0, "CREATE DATABASE rt; CREATE TABLE rt.t (id BIGINT PRIMARY KEY); INSERT INTO rt.t VALUES (1), (2), (3)").await.expect("rows");
+    for r in [1, 2] {
+        sb.wait_caught_up(r, 0, WAIT).await.expect("replicas have the rows");
+    }
+    let paused = Instant::now();
+    sb.pause(0);
+    let promoted = wait_for(WAIT, "a replica to become writable", || async {
+        for r in [1, 2] {
+            if writable(&sb, r).await {
+                return Some(r);
+            }
+        }
+        None
+    })
+    .await;
+    eprintln!("{flavor}: SIGSTOP -> {} writable in {:?}", sb.key(promoted), paused.elapsed());
+    let other = 3 - promoted;
+    wait_for(WAIT, "the other replica to replicate from the new primary", || async { replicates_from(&sb, other, promoted).await.then_some(()) }).await;
+    let r = wait_for(WAIT, "the recovery's record", || async {
+        let (_, body) = node.api("audit-recovery").await;
+        body.as_array().and_then(|a| a.iter().find(|r| r["IsRunning"] == false).cloned())
+    })
+    .await;
+    assert_eq!(r["IsSuccessful"], true, "{r:#}");
+    assert_eq!(r["Record"]["OldPrimaryFenced"], false, "a hung primary cannot be fenced: {r:#}");
+    let steps: Vec<String> = r["Record"]["Steps"].as_array().map(|a| a.iter().map(|s| format!("{} ({:.0} ms)", s["Description"].as_str().unwrap_or(""), s["DurationMillis"].as_f64().unwrap_or(0.0))).collect()).unwrap_or_default();
+    eprintln!("{flavor}: detected {} after the pause; steps: {steps:#?}", r["RecoveryStartTimestamp"]);
+
+    let resumed = Instant::now();
+    sb.resume(0);
+    wait_for(WAIT, "the old primary to be read-only", || async {
+        let rows = sb.query(0, "SELECT @@global.read_only").await.ok()?;
+        (rows.first().and_then(|r| r.at(0)) == Some("1")).then_some(())
+    })
+    .await;
+    eprintln!("{flavor}: resumed -> old primary read-only in {:?}", resumed.elapsed());
+    let fenced = wait_for(WAIT, "the fence in the audit", || async {
+        let (_, body) = node.api("audit").await;
+        body.as_array().and_then(|a| a.iter().find(|e| e["AuditType"] == "fence-old-primary").cloned())
+    })
+    .await;
+    assert_eq!(fenced["AuditInstanceKey"]["Port"], json!(sb.key(0).port), "{fenced:#}");
+    assert!(writable(&sb, promoted).await, "the successor stays the only writable server");
     node.stop().await;
 }
 

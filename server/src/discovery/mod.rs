@@ -181,6 +181,15 @@ impl Discovery {
         self.inner.concurrency.clone()
     }
 
+    /// Whether `key`'s source stopped answering (its last check failed): then what `key` says
+    /// about it decides a failover, and `key` is polled faster.
+    pub fn source_is_failing(&self, key: &InstanceKey) -> bool {
+        let state = self.inner.state.read().unwrap_or_else(|p| p.into_inner());
+        let Some(me) = state.observed.get(key) else { return false };
+        let source = &me.instance.master_key;
+        !source.hostname.is_empty() && state.observed.get(source).is_some_and(|s| !s.instance.is_last_check_valid)
+    }
+
     fn state(&self) -> std::sync::RwLockWriteGuard<'_, State> {
         self.inner.state.write().unwrap_or_else(|p| p.into_inner())
     }

@@ -13,6 +13,14 @@ use tokio_util::sync::CancellationToken;
 /// Longest pause between attempts on a server that keeps failing.
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
 
+/// A liveness ping that takes longer than this counts as failed: the server is probed at once
+/// (a full probe, with the usual timeouts, decides whether it is down).
+const PING_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// Poll interval of a replica whose source stopped answering: whether the replica lost it too
+/// decides a failover.
+const SOURCE_FAILING_POLL: Duration = Duration::from_millis(200);
+
 /// What a caller waiting on a probe gets: the canonical key, or why it failed.
 pub type ProbeOutcome = Result<InstanceKey, String>;
 
@@ -93,7 +101,7 @@ impl ProberTask {
     /// Pings the open connection; false (and the connection dropped) when it fails.
     async fn ping(&mut self) -> bool {
         let Some(c) = self.conn.as_mut() else { return true };
-        if c.conn.ping().await.is_ok() {
+        if matches!(tokio::time::timeout(PING_TIMEOUT, c.conn.ping()).await, Ok(Ok(()))) {
             return true;
         }
         // Dropped, not closed: a hung server would not answer the goodbye either.
@@ -105,6 +113,9 @@ impl ProberTask {
     fn delay(&self) -> Duration {
         let poll = self.discovery.settings().poll_interval;
         if self.failures <= 1 {
+            if self.discovery.source_is_failing(&self.target) {
+                return poll.min(SOURCE_FAILING_POLL);
+            }
             return poll;
         }
         let factor = 1u32 << (self.failures - 1).min(6);

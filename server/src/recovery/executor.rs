@@ -69,6 +69,10 @@ pub struct RecoveryRecord {
     /// Failures the plan expected and tolerates (fencing a dead primary that does not answer).
     #[serde(rename = "Warnings")]
     pub warnings: Vec<String>,
+    /// The old primary was made read-only by this recovery. When it was not (it did not
+    /// answer), it is fenced as soon as it answers again (`fence`).
+    #[serde(rename = "OldPrimaryFenced")]
+    pub fenced: bool,
     /// Every hook run, in order (filled in by `run`, around the steps).
     #[serde(rename = "Hooks")]
     pub hooks: Vec<super::hooks::HookRun>,
@@ -93,6 +97,7 @@ impl RecoveryRecord {
             success: false,
             error,
             warnings: Vec::new(),
+            fenced: false,
             hooks: Vec::new(),
         }
     }
@@ -163,6 +168,7 @@ pub async fn execute(
         success: false,
         error: String::new(),
         warnings: Vec::new(),
+        fenced: false,
         hooks: Vec::new(),
     };
     let clock = Instant::now();
@@ -172,14 +178,35 @@ pub async fn execute(
     let mut lost_now: BTreeSet<InstanceKey> = BTreeSet::new();
     let promotes = plan.steps.iter().any(|s| matches!(s, RecoveryStep::SetWritable { .. }));
     let mut aborted = false;
-    for step in &plan.steps {
+    // Consecutive IO-thread stops run at once: on a replica whose IO thread is stuck on a hung
+    // source, stopping it waits for a network timeout, and they would add up.
+    let mut concurrent: std::collections::VecDeque<(Result<Vec<String>, (Vec<String>, String)>, DateTime<Utc>, f64)> = Default::default();
+    for (i, step) in plan.steps.iter().enumerate() {
         let server = step.server().clone();
         if lost_now.contains(&server) && !matches!(step, RecoveryStep::DowntimeLost { .. } | RecoveryStep::DetachLostReplica { .. }) {
             continue;
         }
-        let started = Utc::now();
-        let step_clock = Instant::now();
-        let result = run_step(&mut exec, step, view, intents).await;
+        if matches!(step, RecoveryStep::StopIoThread { .. }) && concurrent.is_empty() {
+            let group: Vec<(InstanceKey, Vec<String>)> = plan.steps[i..]
+                .iter()
+                .map_while(|s| match s {
+                    RecoveryStep::StopIoThread { on } => Some((on.clone(), vec![exec.dialect_for(on).stop_replica_io_thread().to_string()])),
+                    _ => None,
+                })
+                .collect();
+            let (started, clock) = (Utc::now(), Instant::now());
+            let results = exec.exec_concurrently(group).await;
+            let took = clock.elapsed().as_secs_f64() * 1000.0;
+            concurrent = results.into_iter().map(|r| (r, started, took)).collect();
+        }
+        let (result, started, duration_ms) = match (step, concurrent.pop_front()) {
+            (RecoveryStep::StopIoThread { .. }, Some(done)) => done,
+            _ => {
+                let (started, step_clock) = (Utc::now(), Instant::now());
+                let result = run_step(&mut exec, step, view, intents).await;
+                (result, started, step_clock.elapsed().as_secs_f64() * 1000.0)
+            }
+        };
         let (statements, error) = match result {
             Ok(s) => (s, String::new()),
             Err((s, e)) => (s, e),
@@ -189,12 +216,13 @@ pub async fn execute(
             description: describe(step),
             statements,
             started,
-            duration_ms: step_clock.elapsed().as_secs_f64() * 1000.0,
+            duration_ms,
             error: error.clone(),
         });
         if error.is_empty() {
             match step {
                 RecoveryStep::SetWritable { .. } => record.promoted = true,
+                RecoveryStep::FenceOldPrimary { .. } => record.fenced = true,
                 RecoveryStep::Refactor(crate::refactor::plan::Step::StartReplica { on }) => {
                     if let Some(to) = plan.new_source_of(on) {
                         record.moved.push(Moved { instance: on.clone(), source: to.clone() });

@@ -24,6 +24,7 @@
 //! - `plan`:         `RecoveryPlan`, `RecoveryStep`, `RecoveryError`; the dead primary plan.
 //! - `intermediate`: the dead intermediate primary plan (orchestrator's plans A, C, D).
 //! - `executor`:     runs a plan on the servers; `RecoveryRecord`, the timeline of one recovery.
+//! - `fence`:        old primaries that did not answer are made read-only when they answer again.
 //! - `hooks`:        orchestrator's hook lists: shell commands and webhooks, placeholders, timeouts.
 //! - `run`:          one recovery from registration (anti-flapping) through hooks, plan and
 //!   execution to its stored record.
@@ -32,6 +33,7 @@
 
 pub mod candidate;
 pub mod executor;
+pub mod fence;
 pub mod hooks;
 pub mod intermediate;
 pub mod plan;

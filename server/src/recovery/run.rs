@@ -210,6 +210,11 @@ pub async fn recover(
     record.hooks = hooks;
     record.duration_ms = (chrono::Utc::now() - started).num_microseconds().unwrap_or_default() as f64 / 1000.0;
 
+    if !intermediate && record.promoted && !record.fenced {
+        if let Err(e) = s.store.add_pending_fence(key, id).await {
+            tracing::error!(error = %e, instance = %key, "remembering to fence the old primary failed");
+        }
+    }
     let summary = record.summary();
     tracing::warn!(instance = %key, %cluster, success = record.success, recovery = id, "{summary}");
     let details = serde_json::to_value(&record).unwrap_or_default();

@@ -27,6 +27,9 @@ use tokio_util::sync::CancellationToken;
 /// How often the loop analyzes.
 pub const INTERVAL: Duration = Duration::from_millis(100);
 
+/// The longest wait for the confirming probe of a dead primary.
+pub const CONFIRM_TIMEOUT: Duration = Duration::from_millis(500);
+
 /// How often a lasting blocked recovery's record is refreshed.
 const BLOCKED_REFRESH: Duration = Duration::from_secs(1);
 

@@ -227,20 +227,60 @@ impl Executor {
         result.map_err(|e| e.to_string())
     }
 
+    fn spec(&self, key: &InstanceKey) -> ConnectSpec {
+        ConnectSpec {
+            host: key.hostname.clone(),
+            port: key.port,
+            user: self.settings.user.clone(),
+            password: self.settings.password.clone(),
+            connect_timeout: self.settings.connect_timeout,
+            read_timeout: self.settings.read_timeout,
+        }
+    }
+
     async fn conn(&mut self, key: &InstanceKey) -> Result<&mut TextConn, String> {
         if !self.conns.contains_key(key) {
-            let spec = ConnectSpec {
-                host: key.hostname.clone(),
-                port: key.port,
-                user: self.settings.user.clone(),
-                password: self.settings.password.clone(),
-                connect_timeout: self.settings.connect_timeout,
-                read_timeout: self.settings.read_timeout,
-            };
-            let conn = TextConn::connect(&spec).await.map_err(|e| e.to_string())?;
+            let conn = TextConn::connect(&self.spec(key)).await.map_err(|e| e.to_string())?;
             self.conns.insert(key.clone(), conn);
         }
         Ok(self.conns.get_mut(key).expect("connection was just made"))
+    }
+
+    /// For recovery: runs each server's statements, all servers at once (a statement that
+    /// waits on one server, such as stopping an IO thread stuck on a hung source, does not
+    /// delay the others). Results in `work`'s order.
+    pub(crate) async fn exec_concurrently(&mut self, work: Vec<(InstanceKey, Vec<String>)>) -> Vec<Result<Vec<String>, (Vec<String>, String)>> {
+        let jobs = work.into_iter().map(|(key, statements)| {
+            let conn = self.conns.remove(&key);
+            let spec = self.spec(&key);
+            async move {
+                let mut conn = match conn {
+                    Some(c) => c,
+                    None => match TextConn::connect(&spec).await {
+                        Ok(c) => c,
+                        Err(e) => return (key, None, Err((Vec::new(), e.to_string()))),
+                    },
+                };
+                let mut sent = Vec::new();
+                for sql in statements {
+                    sent.push(sql.clone());
+                    if let Err(e) = conn.exec(&sql).await {
+                        let keep = (!e.is_unreachable()).then_some(conn);
+                        return (key, keep, Err((sent, e.to_string())));
+                    }
+                }
+                (key, Some(conn), Ok(sent))
+            }
+        });
+        let done = futures::future::join_all(jobs).await;
+        done.into_iter()
+            .map(|(key, conn, result)| {
+                if let Some(c) = conn {
+                    self.conns.insert(key, c);
+                }
+                result
+            })
+            .collect()
     }
 
     async fn exec(&mut self, key: &InstanceKey, sql: &str) -> Result<(), String> {

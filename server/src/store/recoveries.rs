@@ -489,6 +489,32 @@ impl Store {
             .collect()
     }
 
+    /// Remembers that `old` must be made read-only when it answers again.
+    pub async fn add_pending_fence(&self, old: &InstanceKey, recovery_id: i64) -> Result<(), StoreError> {
+        let Backend::Sqlite(pool) = &*self.backend;
+        sqlx::query("INSERT INTO pending_fence (hostname, port, recovery_id, since) VALUES (?, ?, ?, ?) ON CONFLICT (hostname, port) DO UPDATE SET recovery_id = excluded.recovery_id")
+            .bind(&old.hostname)
+            .bind(old.port as i64)
+            .bind(recovery_id)
+            .bind(time_text(Utc::now()))
+            .execute(pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Old primaries still to fence, with the recovery that left them.
+    pub async fn pending_fences(&self) -> Result<Vec<(InstanceKey, i64)>, StoreError> {
+        let Backend::Sqlite(pool) = &*self.backend;
+        let rows: Vec<(String, i64, i64)> = sqlx::query_as("SELECT hostname, port, recovery_id FROM pending_fence ORDER BY since").fetch_all(pool).await?;
+        Ok(rows.into_iter().map(|(h, p, id)| (InstanceKey::new(h, p as u16), id)).collect())
+    }
+
+    pub async fn remove_pending_fence(&self, old: &InstanceKey) -> Result<(), StoreError> {
+        let Backend::Sqlite(pool) = &*self.backend;
+        sqlx::query("DELETE FROM pending_fence WHERE hostname = ? AND port = ?").bind(&old.hostname).bind(old.port as i64).execute(pool).await?;
+        Ok(())
+    }
+
     /// A node-wide switch; `None` when never set.
     pub async fn switch(&self, name: &str) -> Result<Option<bool>, StoreError> {
         let Backend::Sqlite(pool) = &*self.backend;

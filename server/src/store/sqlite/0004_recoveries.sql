@@ -72,3 +72,14 @@ CREATE TABLE node_settings (
     set_at TEXT NOT NULL,
     set_by TEXT NOT NULL
 );
+
+-- Old primaries a recovery could not make read-only (they did not answer): fenced as soon as
+-- they answer again, so a primary that was hung, not dead, never takes writes next to its
+-- successor.
+CREATE TABLE pending_fence (
+    hostname    TEXT    NOT NULL,
+    port        INTEGER NOT NULL,
+    recovery_id INTEGER NOT NULL,
+    since       TEXT    NOT NULL,
+    PRIMARY KEY (hostname, port)
+);

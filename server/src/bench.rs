@@ -10,7 +10,11 @@
 //!
 //! `orchestrator bench graph [servers] [trials]`: the topology graph's layout and rendering of a
 //! synthetic cluster (`graph`).
+//!
+//! `orchestrator bench failover [mariadb|mysql] [trials]`: kill -9 and SIGSTOP of a primary and
+//! graceful takeovers under writes: time to a writable replica, write gap, rows lost (`failover`).
 
+mod failover;
 mod graph;
 
 use crate::node::{start, Listeners};
@@ -31,6 +35,13 @@ pub async fn run(_inv: &crate::cli::Invocation, what: &[&str]) -> i32 {
                 2
             }
         },
+        ["failover", rest @ ..] => match failover::run(rest).await {
+            Ok(()) => 0,
+            Err(e) => {
+                eprintln!("orchestrator: bench: {e}");
+                1
+            }
+        },
         ["discovery", rest @ ..] => match discovery(rest).await {
             Ok(()) => 0,
             Err(e) => {
@@ -39,7 +50,7 @@ pub async fn run(_inv: &crate::cli::Invocation, what: &[&str]) -> i32 {
             }
         },
         _ => {
-            eprintln!("orchestrator: bench: usage: orchestrator bench discovery [mariadb|mysql] [trials] | bench graph [servers] [trials]");
+            eprintln!("orchestrator: bench: usage: orchestrator bench discovery [mariadb|mysql] [trials] | bench failover [mariadb|mysql] [trials] | bench graph [servers] [trials]");
             2
         }
     }

@@ -156,7 +156,7 @@ async fn a_killed_primary_is_replaced(flavor: SandboxFlavor) {
     assert_eq!(details["Successor"]["Port"], json!(sb.key(promoted).port), "{entry:#}");
     assert!(!details["SuccessorReason"].as_str().unwrap_or("").is_empty(), "{entry:#}");
     let steps = details["Steps"].as_array().expect("steps");
-    let described: Vec<&str> = steps.iter().filter_map(|s| s["Description"].as_str()).collect();
+    let described: Vec<String> = steps.iter().map(|s| format!("{} ({:.0} ms)", s["Description"].as_str().unwrap_or(""), s["DurationMillis"].as_f64().unwrap_or(0.0))).collect();
     assert!(described.iter().any(|d| d.contains("writable")), "{described:?}");
     assert!(described.iter().any(|d| d.contains("relay log")), "{described:?}");
     assert!(steps.iter().all(|s| s["Started"].is_string() && s["DurationMillis"].is_number()), "{steps:?}");

@@ -239,7 +239,7 @@ fn print_command_list() {
     for c in commands::all() {
         println!("  {:width$}  {}", c.name, c.summary);
     }
-    println!("\nOther modes: orchestrator http | demo | bench discovery | help <command>");
+    println!("\nOther modes: orchestrator http | demo | bench discovery|failover|graph | help <command>");
 }
 
 fn print_command_help(name: &str) -> i32 {

@@ -173,6 +173,14 @@ pub async fn execute(
     };
     let clock = Instant::now();
     let mut exec = Executor::new(settings, view);
+    // Every live server the plan touches, connected at once before the first step.
+    let live: BTreeSet<InstanceKey> = plan
+        .steps
+        .iter()
+        .map(|s| s.server().clone())
+        .filter(|k| k != &plan.failed && !k.hostname.starts_with("//") && view.get(k).is_some_and(|i| i.is_last_check_valid))
+        .collect();
+    exec.preconnect(&live.into_iter().collect::<Vec<_>>()).await;
     let mut errors: Vec<String> = Vec::new();
     // Replicas lost while running: their remaining steps are skipped.
     let mut lost_now: BTreeSet<InstanceKey> = BTreeSet::new();

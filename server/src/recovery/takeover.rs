@@ -30,6 +30,7 @@ use crate::refactor::Refactor;
 use crate::topology::clusters;
 use app::model::analysis::{AnalysisCode, ReplicationAnalysis};
 use app::model::ops::Operation;
+use app::model::gtid::GtidSet;
 use app::model::{Instance, InstanceKey};
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
@@ -273,7 +274,9 @@ pub async fn run(services: &Services, settings: &WatchSettings, refactor: &Refac
         exec.close().await;
         return Err(TakeoverError::Failed { message: format!("{e}; {restored}"), recovery: None });
     }
-    futures::future::join_all([&failed, &designated].map(|k| s.discovery.refresh(k))).await;
+    // No probe here: the writes are stopped until the promotion. The view already shows the
+    // siblings below the designated replica (relocate probes what it moved), and a designated
+    // promotion does not rank by positions.
 
     trigger = Trigger::Command { name: req.kind.name().to_string(), who: req.who.clone(), designated: Some(designated.clone()), demote: Some((by_gtid, req.kind == Kind::GracefulAuto)) };
     let ran = recover(s, settings, &verdict, &trigger).await;
@@ -336,13 +339,24 @@ fn analysis_of(s: &Services, key: &InstanceKey) -> Result<ReplicationAnalysis, T
         .ok_or_else(|| TakeoverError::NotFound(format!("{key} is not known to the analysis")))
 }
 
-/// Waits until `replica` executed everything `primary` (read-only now) wrote.
+/// Waits until `replica` executed everything `primary` (read-only now) wrote: its executed
+/// coordinates reach the primary's binlog position, or (Oracle GTID) its executed set holds the
+/// primary's, which is exact where a multi-threaded replica's coordinates lag to a checkpoint.
 async fn catch_up(exec: &mut Executor, primary: &InstanceKey, replica: &InstanceKey, timeout: Duration) -> Result<(), String> {
     let target = exec.binlog_coordinates(primary).await.map_err(|e| format!("reading {primary}'s binary log position failed: {e}"))?;
+    let written = if exec.dialect_for(primary).is_mariadb() {
+        None
+    } else {
+        let rows = exec.query(primary, "SELECT @@GLOBAL.gtid_executed").await.map_err(|e| format!("reading {primary}'s GTIDs failed: {e}"))?;
+        rows.first().and_then(|r| r.at(0)).map(str::trim).filter(|g| !g.is_empty()).and_then(|g| GtidSet::parse(g).ok())
+    };
     let deadline = Instant::now() + timeout;
     loop {
-        let at = exec.exec_coordinates(replica).await.map_err(|e| format!("reading {replica}'s position failed: {e}"))?;
-        if at >= target {
+        let row = exec.replica_status(replica).await.map_err(|e| format!("reading {replica}'s status failed: {e}"))?;
+        let row = row.ok_or_else(|| format!("{replica} is not a replica"))?;
+        let at = crate::refactor::executor::exec_of(&row);
+        let by_gtid = written.as_ref().is_some_and(|w| GtidSet::parse(&row.text(&["Executed_Gtid_Set"])).is_ok_and(|e| w.subtract(&e).is_empty()));
+        if at >= target || by_gtid {
             return Ok(());
         }
         if Instant::now() >= deadline {
@@ -351,7 +365,7 @@ async fn catch_up(exec: &mut Executor, primary: &InstanceKey, replica: &Instance
                 timeout.as_secs()
             ));
         }
-        tokio::time::sleep(Duration::from_millis(10)).await;
+        tokio::time::sleep(Duration::from_millis(2)).await;
     }
 }
 

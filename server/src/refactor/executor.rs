@@ -219,7 +219,7 @@ impl Executor {
 
     /// Runs a read; a connection that turned out dead is dropped, so the next use reconnects
     /// (to a server that was restarted meanwhile, for instance).
-    async fn query(&mut self, key: &InstanceKey, sql: &str) -> Result<Vec<TextRow>, String> {
+    pub(crate) async fn query(&mut self, key: &InstanceKey, sql: &str) -> Result<Vec<TextRow>, String> {
         let result = self.conn(key).await?.query(sql).await;
         if result.as_ref().is_err_and(MySqlError::is_unreachable) {
             self.conns.remove(key);
@@ -244,6 +244,22 @@ impl Executor {
             self.conns.insert(key.clone(), conn);
         }
         Ok(self.conns.get_mut(key).expect("connection was just made"))
+    }
+
+    /// Opens connections to `keys` all at once (a MySQL login costs a few round trips and a
+    /// key exchange: one after another they add up). Failures are left for the steps to meet.
+    pub(crate) async fn preconnect(&mut self, keys: &[InstanceKey]) {
+        let missing: Vec<InstanceKey> = keys.iter().filter(|k| !self.conns.contains_key(*k)).cloned().collect();
+        let opened = futures::future::join_all(missing.into_iter().map(|k| {
+            let spec = self.spec(&k);
+            async move { (k, TextConn::connect(&spec).await) }
+        }))
+        .await;
+        for (k, c) in opened {
+            if let Ok(c) = c {
+                self.conns.insert(k, c);
+            }
+        }
     }
 
     /// For recovery: runs each server's statements, all servers at once (a statement that
@@ -297,7 +313,7 @@ impl Executor {
         result.map_err(|e| e.to_string())
     }
 
-    async fn replica_status(&mut self, key: &InstanceKey) -> Result<Option<TextRow>, String> {
+    pub(crate) async fn replica_status(&mut self, key: &InstanceKey) -> Result<Option<TextRow>, String> {
         let sql = self.dialect(key).show_replica_status();
         let rows = self.query(key, sql).await?;
         Ok(rows.into_iter().last())
@@ -485,7 +501,10 @@ impl Executor {
                 row.text(&[file_new.as_str(), file_old.as_str()]),
                 row.number(&[pos_new.as_str(), pos_old.as_str()]).unwrap_or(0).max(0) as u64,
             );
-            if exec_of(&row) >= read {
+            // With Oracle GTID, everything fetched is applied once the executed set holds the
+            // retrieved one: exact, where a multi-threaded replica's executed coordinates move
+            // only at checkpoints (replica_checkpoint_period, 300 ms).
+            if exec_of(&row) >= read || gtids_applied(&row) {
                 break;
             }
             let sql_error = row.text(&["Last_SQL_Error"]);
@@ -495,7 +514,7 @@ impl Executor {
             if Instant::now() > deadline {
                 return Err(format!("{on} did not apply its relay log within {timeout:?}"));
             }
-            tokio::time::sleep(Duration::from_millis(20)).await;
+            tokio::time::sleep(Duration::from_millis(5)).await;
         }
         let stop_sql = d.stop_replica_sql_thread().to_string();
         self.exec(on, &stop_sql).await?;
@@ -698,8 +717,21 @@ fn redact(text: &str, secret: &str) -> String {
     text.replace(secret, "****")
 }
 
+/// An Oracle GTID replica has applied every transaction it fetched (`Retrieved_Gtid_Set` within
+/// `Executed_Gtid_Set`); false when it cannot tell (no GTID, unreadable sets).
+pub(crate) fn gtids_applied(row: &TextRow) -> bool {
+    let (retrieved, executed) = (row.text(&["Retrieved_Gtid_Set"]), row.text(&["Executed_Gtid_Set"]));
+    if retrieved.trim().is_empty() || executed.trim().is_empty() {
+        return false;
+    }
+    match (GtidSet::parse(&retrieved), GtidSet::parse(&executed)) {
+        (Ok(r), Ok(e)) => r.subtract(&e).is_empty(),
+        _ => false,
+    }
+}
+
 /// A replica's executed position on its source's binary log.
-fn exec_of(row: &TextRow) -> BinlogCoordinates {
+pub(crate) fn exec_of(row: &TextRow) -> BinlogCoordinates {
     let [file_new, file_old] = replica_status_column_names("Relay_Source_Log_File");
     let [pos_new, pos_old] = replica_status_column_names("Exec_Source_Log_Pos");
     BinlogCoordinates::binlog(

@@ -100,7 +100,7 @@ pub async fn start(config: Config, listeners: Listeners, shutdown: CancellationT
         store: store.clone(),
     };
     let recovery = Arc::new(watch_settings(&config));
-    let fencing = crate::recovery::fence::spawn(services.clone(), recovery.exec.clone(), recovery.policy.use_super_read_only, shutdown.child_token());
+    let fencing = crate::recovery::fence::spawn(services.clone(), recovery.exec.clone(), true, shutdown.child_token());
     let recovering = crate::recovery::watch::spawn(services, (*recovery).clone(), shutdown.child_token());
     let state = AppState {
         recovery,

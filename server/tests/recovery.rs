@@ -41,6 +41,8 @@ for_both_flavors! {
     without_filters_nothing_recovers => crate::without_filters_nothing_recovers;
     a_killed_intermediate_primary_is_routed_around => crate::a_killed_intermediate_primary_is_routed_around;
     a_hung_primary_is_replaced_then_fenced_when_it_returns => crate::a_hung_primary_is_replaced_then_fenced_when_it_returns;
+    a_cut_path_to_the_primary_is_not_a_failover => crate::a_cut_path_to_the_primary_is_not_a_failover;
+    a_killed_co_master_leaves_the_other_as_primary => crate::a_killed_co_master_leaves_the_other_as_primary;
 }
 
 async fn start(flavor: SandboxFlavor, overrides: Value) -> (Sandbox, TestNode) {
@@ -322,6 +324,79 @@ async fn a_hung_primary_is_replaced_then_fenced_when_it_returns(flavor: SandboxF
     .await;
     assert_eq!(fenced["AuditInstanceKey"]["Port"], json!(sb.key(0).port), "{fenced:#}");
     assert!(writable(&sb, promoted).await, "the successor stays the only writable server");
+    node.stop().await;
+}
+
+/// Only the node's path to the primary is cut (its login is locked and its connections killed,
+/// on the primary alone: not replicated), while the replicas keep replicating from it. The
+/// replicas do not agree it is gone: UnreachableMaster, and no failover.
+async fn a_cut_path_to_the_primary_is_not_a_failover(flavor: SandboxFlavor) {
+    let (sb, node) = start(flavor, json!({ "RecoverMasterClusterFilters": ["*"] })).await;
+    let user = server::sandbox::TOPOLOGY_USER;
+    sb.exec(0, &format!("SET SESSION sql_log_bin = 0; ALTER USER '{user}'@'%' ACCOUNT LOCK")).await.expect("lock the node's login");
+    let ids = sb.query(0, &format!("SELECT id FROM information_schema.processlist WHERE user = '{user}'")).await.expect("the node's connections");
+    for id in ids.iter().filter_map(|r| r.at(0)) {
+        let _ = sb.exec(0, &format!("KILL {id}")).await;
+    }
+    let primary = sb.key(0).to_string();
+    wait_for(WAIT, "UnreachableMaster in the analysis", || async {
+        let (_, body) = node.api("replication-analysis").await;
+        let entries = body["Details"].as_array().cloned().unwrap_or_default();
+        entries
+            .iter()
+            .any(|e| e["Analysis"] == "UnreachableMaster" && format!("{}:{}", e["AnalyzedInstanceKey"]["Hostname"].as_str().unwrap_or(""), e["AnalyzedInstanceKey"]["Port"]) == primary)
+            .then_some(())
+    })
+    .await;
+    // A recovery takes well under a second here (see a_killed_primary_is_replaced): 3 s of
+    // nothing is nothing.
+    let until = Instant::now() + Duration::from_secs(3);
+    while Instant::now() < until {
+        assert!(writable(&sb, 0).await, "the primary stays writable");
+        for r in [1, 2] {
+            assert!(!writable(&sb, r).await && replicates_from(&sb, r, 0).await, "{} was moved although its primary is fine", sb.key(r));
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let (_, recoveries) = node.api("audit-recovery").await;
+    assert_eq!(recoveries, json!([]), "no recovery registered");
+    let (_, detections) = node.api("audit-failure-detection").await;
+    assert_eq!(detections, json!([]), "UnreachableMaster is not a failure to recover");
+    sb.exec(0, &format!("SET SESSION sql_log_bin = 0; ALTER USER '{user}'@'%' ACCOUNT UNLOCK")).await.expect("unlock");
+    node.stop().await;
+}
+
+/// 0 and 1 are co-masters (made with make-co-master), 2 replicates from 0. 0 is killed: 1, the
+/// surviving co-master, takes writes and forgets 0; 2 replicates from 1.
+async fn a_killed_co_master_leaves_the_other_as_primary(flavor: SandboxFlavor) {
+    let credentials = format!("SELECT '{}', '{}'", server::sandbox::REPLICATION_USER, server::sandbox::REPLICATION_PASSWORD);
+    let (sb, node) = start(flavor, json!({ "RecoverMasterClusterFilters": ["*"], "ReplicationCredentialsQuery": credentials })).await;
+    let one = sb.key(1);
+    let (status, body) = node.api(&format!("make-co-master/{}/{}", one.hostname, one.port)).await;
+    assert_eq!(status, 200, "{body}");
+    wait_for(WAIT, "0 to replicate from 1", || async { replicates_from(&sb, 0, 1).await.then_some(()) }).await;
+    wait_for(WAIT, "the node to see the co-masters", || async {
+        let (_, i) = node.api(&format!("instance/{}/{}", sb.key(0).hostname, sb.key(0).port)).await;
+        (i["MasterKey"]["Port"] == json!(one.port) && i["IsLastCheckValid"] == true).then_some(())
+    })
+    .await;
+    sb.exec(0, "CREATE DATABASE rt; CREATE TABLE rt.t (id BIGINT PRIMARY KEY); INSERT INTO rt.t VALUES (1), (2), (3)").await.expect("rows");
+    for r in [1, 2] {
+        sb.wait_caught_up(r, 0, WAIT).await.expect("replicas have the rows");
+    }
+    let killed = Instant::now();
+    sb.kill(0);
+    wait_for(WAIT, "1 to become writable", || async { writable(&sb, 1).await.then_some(()) }).await;
+    eprintln!("{flavor}: kill -9 of a co-master -> the other writable in {:?}", killed.elapsed());
+    wait_for(WAIT, "2 to replicate from 1", || async { replicates_from(&sb, 2, 1).await.then_some(()) }).await;
+    assert!(replica_status(&sb, 1).await.is_none(), "1 forgot the dead co-master");
+    assert_eq!(rows(&sb, 2).await, rows(&sb, 1).await);
+    let r = wait_for(WAIT, "the recovery's record", || async {
+        let (_, body) = node.api("audit-recovery").await;
+        body.as_array().and_then(|a| a.iter().find(|r| r["IsRunning"] == false).cloned())
+    })
+    .await;
+    assert_eq!((r["Type"].clone(), r["Analysis"].clone(), r["IsSuccessful"].clone()), (json!("CoMasterRecovery"), json!("DeadCoMaster"), json!(true)), "{r:#}");
     node.stop().await;
 }
 

@@ -5,10 +5,12 @@
 //! An application writes one row per transaction as a user without SUPER, to whichever server
 //! is writable.
 //!
-//! 1. kill -9 of the primary → a replica writable (orchestrator here: 1.89 s at
-//!    InstancePollSeconds 1, 5.49 s at 5); acknowledged rows missing on the new primary.
-//! 2. SIGSTOP of the primary → a replica writable (the replicas notice after their
-//!    replica_net_timeout, 4 s in the sandbox); SIGCONT → the old primary read-only.
+//! 1. kill -9 of the primary → detected, a replica writable (orchestrator here: 1.89 s at
+//!    InstancePollSeconds 1, 5.49 s at 5), the other replica re-pointed; the writer's gap;
+//!    acknowledged rows missing on the new primary, and of those the ones a replica held right
+//!    after the kill (a recovery must lose none of these).
+//! 2. The same for SIGSTOP of the primary (the replicas notice after their replica_net_timeout,
+//!    4 s in the sandbox); then SIGCONT → the old primary read-only.
 //! 3. graceful-master-takeover → the application's longest write gap (orchestrator: 0.088 s);
 //!    acknowledged rows missing (must be 0).
 
@@ -30,20 +32,19 @@ pub async fn run(args: &[&str]) -> anyhow::Result<()> {
     let trials: usize = args.iter().find_map(|a| a.parse().ok()).unwrap_or(5);
     println!("bench failover: {} servers, {trials} trials of each, InstancePollSeconds 5 (the default)", flavor.name());
     let (mut killed, mut stopped, mut fenced, mut gaps) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    let (mut lost_kill, mut lost_graceful) = (0usize, 0usize);
+    let mut lost_graceful = 0usize;
     for t in 1..=trials {
         let trial = Trial::start(flavor).await?;
-        let (took, lost) = trial.kill_primary().await?;
-        println!("  trial {t}: kill -9 -> writable {:.3} s, {lost} acknowledged rows lost", took.as_secs_f64());
-        killed.push(took);
-        lost_kill += lost;
+        let f = trial.fail_primary(How::Kill).await?;
+        println!("  trial {t}: kill -9: {}", f.line());
+        killed.push(f);
         trial.stop().await;
 
         let trial = Trial::start(flavor).await?;
-        let (took, fence) = trial.pause_primary().await?;
-        println!("  trial {t}: SIGSTOP -> writable {:.3} s; SIGCONT -> old primary read-only {:.3} s", took.as_secs_f64(), fence.as_secs_f64());
-        stopped.push(took);
-        fenced.push(fence);
+        let f = trial.fail_primary(How::Stop).await?;
+        println!("  trial {t}: SIGSTOP: {}; SIGCONT -> old primary read-only {:.3} s", f.line(), f.fenced.as_secs_f64());
+        fenced.push(f.fenced);
+        stopped.push(f);
         trial.stop().await;
 
         let trial = Trial::start(flavor).await?;
@@ -57,13 +58,55 @@ pub async fn run(args: &[&str]) -> anyhow::Result<()> {
         let (median, min, max) = stats(v);
         println!("{what}: median {median:.3} s, min {min:.3} s, max {max:.3} s");
     };
+    for (name, runs) in [("kill -9", &killed), ("SIGSTOP", &stopped)] {
+        println!();
+        line(&format!("{name} -> detected"), &mut runs.iter().map(|f| f.detected).collect());
+        line(&format!("{name} -> a replica writable"), &mut runs.iter().map(|f| f.writable).collect());
+        line(&format!("{name} -> every replica re-pointed"), &mut runs.iter().map(|f| f.repointed).collect());
+        line(&format!("{name}: writer gap"), &mut runs.iter().map(|f| f.gap).collect());
+        let (acked, reached) = runs.iter().fold((0, 0), |(a, r), f| (a + f.missing_acked, r + f.missing_reached));
+        println!("{name}: acknowledged rows missing on the new primary: {acked} in {trials} trials, of which had reached a replica: {reached}");
+    }
     println!();
-    line("kill -9 -> replica writable", &mut killed);
-    line("SIGSTOP -> replica writable", &mut stopped);
     line("SIGCONT -> old primary read-only", &mut fenced);
     line("graceful takeover write gap", &mut gaps);
-    println!("acknowledged rows lost: {lost_kill} in {trials} kill -9 failovers (asynchronous replication), {lost_graceful} in {trials} graceful takeovers");
+    println!("graceful takeover: acknowledged rows lost: {lost_graceful} in {trials} trials");
     Ok(())
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum How {
+    Kill,
+    Stop,
+}
+
+/// One failure's figures.
+struct Figures {
+    detected: Duration,
+    writable: Duration,
+    repointed: Duration,
+    gap: Duration,
+    /// Acknowledged rows missing on the new primary (asynchronous replication may never have
+    /// sent them).
+    missing_acked: usize,
+    /// Of those, rows a replica held right after the failure: what a recovery must never lose.
+    missing_reached: usize,
+    /// SIGCONT -> read-only (SIGSTOP only).
+    fenced: Duration,
+}
+
+impl Figures {
+    fn line(&self) -> String {
+        format!(
+            "detected {:.3} s, writable {:.3} s, re-pointed {:.3} s, writer gap {:.3} s, {} acknowledged rows missing ({} had reached a replica)",
+            self.detected.as_secs_f64(),
+            self.writable.as_secs_f64(),
+            self.repointed.as_secs_f64(),
+            self.gap.as_secs_f64(),
+            self.missing_acked,
+            self.missing_reached
+        )
+    }
 }
 
 struct Trial {
@@ -120,33 +163,62 @@ impl Trial {
         }
     }
 
-    async fn kill_primary(&self) -> anyhow::Result<(Duration, usize)> {
+    async fn fail_primary(&self, how: How) -> anyhow::Result<Figures> {
         self.app.wait_rows(100).await?;
-        let t0 = Instant::now();
-        self.sb.kill(0);
+        let mut replicas = Vec::new();
+        for r in [1, 2] {
+            replicas.push(self.sb.admin(r).await?);
+        }
+        self.app.reset_gap();
+        let (t0, at) = (Instant::now(), chrono::Utc::now());
+        match how {
+            How::Kill => self.sb.kill(0),
+            How::Stop => self.sb.pause(0),
+        }
+        // What the replicas hold right after the failure (a lower bound: they may still apply).
+        let mut reached = 0u64;
+        for c in replicas.iter_mut() {
+            let rows = c.query("SELECT COALESCE(MAX(id), 0) FROM bench.t").await?;
+            reached = reached.max(rows.first().and_then(|r| r.at(0)).and_then(|v| v.parse().ok()).unwrap_or(0));
+        }
         let promoted = self.first_writable().await?;
-        let took = t0.elapsed();
-        Ok((took, self.missing_after_writes(promoted).await?))
-    }
-
-    async fn pause_primary(&self) -> anyhow::Result<(Duration, Duration)> {
-        self.app.wait_rows(100).await?;
-        let t0 = Instant::now();
-        self.sb.pause(0);
-        self.first_writable().await?;
-        let took = t0.elapsed();
-        let t1 = Instant::now();
-        self.sb.resume(0);
-        let mut c = self.sb.admin(0).await?;
+        let writable = t0.elapsed();
+        let other = 3 - promoted;
+        let (port, status) = (self.sb.key(promoted).port.to_string(), self.sb.dialect().show_replica_status());
+        let c = &mut replicas[other - 1];
         loop {
-            let rows = c.query("SELECT @@global.read_only").await?;
-            if rows.first().and_then(|r| r.at(0)) == Some("1") {
+            let rows = c.query(status).await?;
+            let row = rows.last();
+            let on = |names: &[&str]| row.map(|r| r.text(names)).unwrap_or_default();
+            if on(&["Source_Port", "Master_Port"]) == port && on(&["Replica_IO_Running", "Slave_IO_Running"]) == "Yes" && on(&["Replica_SQL_Running", "Slave_SQL_Running"]) == "Yes" {
                 break;
             }
-            anyhow::ensure!(t1.elapsed() < DEADLINE, "the old primary was not fenced within {DEADLINE:?}");
+            anyhow::ensure!(t0.elapsed() < DEADLINE, "the other replica was not re-pointed within {DEADLINE:?}");
             tokio::time::sleep(Duration::from_millis(1)).await;
         }
-        Ok((took, t1.elapsed()))
+        let repointed = t0.elapsed();
+        let detections = self.node.store.list_detections(0, None, None).await?;
+        let detected = detections.last().map(|d| (d.detected - at).to_std().unwrap_or_default()).unwrap_or_default();
+        let mut fenced = Duration::ZERO;
+        if how == How::Stop {
+            let t1 = Instant::now();
+            self.sb.resume(0);
+            let mut c = self.sb.admin(0).await?;
+            loop {
+                let rows = c.query("SELECT @@global.read_only").await?;
+                if rows.first().and_then(|r| r.at(0)) == Some("1") {
+                    break;
+                }
+                anyhow::ensure!(t1.elapsed() < DEADLINE, "the old primary was not fenced within {DEADLINE:?}");
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+            fenced = t1.elapsed();
+        }
+        self.app.wait_rows(50).await?;
+        let gap = self.app.gap();
+        let missing = self.missing_on(promoted).await?;
+        let missing_reached = missing.iter().filter(|id| **id <= reached).count();
+        Ok(Figures { detected, writable, repointed, gap, missing_acked: missing.len(), missing_reached, fenced })
     }
 
     async fn graceful(&self) -> anyhow::Result<(Duration, usize)> {
@@ -156,16 +228,15 @@ impl Trial {
         anyhow::ensure!(answer["Code"] == "OK", "graceful-master-takeover failed: {}", answer["Message"]);
         self.app.wait_rows(100).await?;
         let gap = self.app.gap();
-        Ok((gap, self.missing_after_writes(1).await?))
+        Ok((gap, self.missing_on(1).await?.len()))
     }
 
-    /// After the application wrote more rows on `primary`: acknowledged rows it does not hold.
-    async fn missing_after_writes(&self, primary: usize) -> anyhow::Result<usize> {
-        self.app.wait_rows(50).await?;
+    /// Acknowledged rows `primary` does not hold.
+    async fn missing_on(&self, primary: usize) -> anyhow::Result<Vec<u64>> {
         let acked = self.app.acked();
         let rows = self.sb.query(primary, "SELECT id FROM bench.t").await?;
         let held: BTreeSet<u64> = rows.iter().filter_map(|r| r.at(0).and_then(|v| v.parse().ok())).collect();
-        Ok(acked.difference(&held).count())
+        Ok(acked.difference(&held).copied().collect())
     }
 }
 

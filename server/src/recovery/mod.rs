@@ -23,6 +23,7 @@
 //! - `candidate`:    which replica of a dead primary is promoted, why, and why not the others.
 //! - `plan`:         `RecoveryPlan`, `RecoveryStep`, `RecoveryError`; the dead primary plan.
 //! - `intermediate`: the dead intermediate primary plan (orchestrator's plans A, C, D).
+//! - `co_master`:    the dead co-master plan: the surviving co-master becomes the primary.
 //! - `executor`:     runs a plan on the servers; `RecoveryRecord`, the timeline of one recovery.
 //! - `fence`:        old primaries that did not answer are made read-only when they answer again.
 //! - `hooks`:        orchestrator's hook lists: shell commands and webhooks, placeholders, timeouts.
@@ -32,6 +33,7 @@
 //! - `watch`:        the 100 ms loop: analysis, detections, switches, filters, downtime, recovery.
 
 pub mod candidate;
+pub mod co_master;
 pub mod executor;
 pub mod fence;
 pub mod hooks;
@@ -45,6 +47,7 @@ pub mod watch;
 mod tests;
 
 pub use candidate::{choose_candidate, choose_promotion_candidate, Candidacy};
+pub use co_master::plan_dead_co_master;
 pub use intermediate::plan_dead_intermediate_master;
 pub use plan::{plan_dead_master, plan_dead_master_onto, LostReplica, OnTimeout, RecoveryError, RecoveryKind, RecoveryPlan, RecoveryStep};
 pub use policy::RecoveryPolicy;

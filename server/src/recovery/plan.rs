@@ -34,8 +34,10 @@ pub enum OnTimeout {
 pub enum RecoveryStep {
     /// A step the refactoring executor already knows (stop, change source, start).
     Refactor(Step),
-    /// `read_only=ON` (and `super_read_only=ON` when `super_read_only`) on the old primary, so
-    /// there are never two writable primaries. `required`: it is reachable now and the recovery
+    /// `read_only=ON` (and `super_read_only=ON` when `super_read_only`, where the server has it:
+    /// always in our plans, whatever `UseSuperReadOnly` says, since a fence that a SUPER user's
+    /// application writes through is no fence) on the old primary, so there are never two
+    /// writable primaries. `required`: it is reachable now and the recovery
     /// stops if this fails; otherwise it is attempted, and retried when it comes back.
     FenceOldPrimary { on: InstanceKey, super_read_only: bool, required: bool },
     /// Stop fetching, so a primary that comes back (hung, not dead) cannot feed a replica more
@@ -163,7 +165,7 @@ pub fn plan_dead_master_onto(
         moved: Vec::new(),
         lost: Vec::new(),
     };
-    let fence = |required| RecoveryStep::FenceOldPrimary { on: dead.key.clone(), super_read_only: policy.use_super_read_only, required };
+    let fence = |required| RecoveryStep::FenceOldPrimary { on: dead.key.clone(), super_read_only: true, required };
     if dead.is_last_check_valid {
         plan.steps.push(fence(true));
     }

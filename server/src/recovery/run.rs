@@ -1,4 +1,4 @@
-//! One recovery (a dead primary's or a dead intermediate primary's), from registration to
+//! One recovery (a dead primary's, co-master's or intermediate primary's), from registration to
 //! record, in orchestrator's order: register (the anti-flapping check, unless a command forces
 //! it), `PreFailoverProcesses` (a failure aborts), plan, execute,
 //! `PostMasterFailoverProcesses` (or `PostIntermediateMasterFailoverProcesses`) and
@@ -8,7 +8,7 @@
 
 use super::executor::{execute, RecoveryRecord};
 use super::hooks::{run_list, HookContext, HookRun, Phase};
-use super::{plan_dead_intermediate_master, plan_dead_master_onto};
+use super::{plan_dead_co_master, plan_dead_intermediate_master, plan_dead_master_onto};
 use super::watch::{Services, WatchSettings};
 use crate::analysis::Snapshot;
 use crate::store::{NewRecovery, RecoveryRow, Registration};
@@ -160,6 +160,8 @@ pub async fn recover(
             snapshot.in_maintenance = in_maintenance.clone();
             let planned = if intermediate {
                 plan_dead_intermediate_master(&snapshot, verdict, &settings.policy)
+            } else if verdict.analysis.action() == CodeAction::RecoverDeadCoMaster {
+                plan_dead_co_master(&snapshot, verdict, &settings.policy)
             } else {
                 plan_dead_master_onto(&snapshot, verdict, &settings.policy, trigger.designated())
             };
@@ -222,7 +224,11 @@ pub async fn recover(
     if let Err(e) = s.store.finish_recovery(id, record.success, successor, &summary, &details).await {
         tracing::error!(error = %e, recovery = id, "recording the end of a recovery failed");
     }
-    let action = if intermediate { "recover-dead-intermediate-master" } else { "recover-dead-master" };
+    let action = match verdict.analysis.action() {
+        CodeAction::RecoverDeadIntermediateMaster => "recover-dead-intermediate-master",
+        CodeAction::RecoverDeadCoMaster => "recover-dead-co-master",
+        _ => "recover-dead-master",
+    };
     if let Err(e) = s.store.audit_with_details(action, key, &cluster, trigger.who(), &summary, &details).await {
         tracing::error!(error = %e, "auditing a recovery failed");
     }

@@ -260,10 +260,10 @@ pub async fn run(services: &Services, settings: &WatchSettings, refactor: &Refac
 
     // Read-only, then wait for the designated replica to execute everything.
     let dialect = exec.dialect_for(&failed);
+    // super_read_only too (where the server has it): an application connected as a SUPER user
+    // would otherwise keep writing on the old primary during the catch-up.
     let mut fence = vec![dialect.set_read_only(true)];
-    if settings.policy.use_super_read_only {
-        fence.extend(dialect.set_super_read_only(true));
-    }
+    fence.extend(dialect.set_super_read_only(true));
     if let Err((_, e)) = exec.exec_all(&failed, &fence).await {
         exec.close().await;
         return Err(TakeoverError::Failed { message: format!("making {failed} read-only failed: {e}"), recovery: None });

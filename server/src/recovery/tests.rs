@@ -274,9 +274,9 @@ fn a_newer_replica_loses_to_an_equal_one_every_other_replica_can_replicate_from(
 }
 
 #[test]
-fn a_reachable_old_primary_is_fenced_first_and_must_succeed() {
+fn a_reachable_old_primary_is_fenced_first_with_super_read_only_and_must_succeed() {
     let all = [server("p", 1, None), at(server("a", 2, Some("p")), 100)];
-    let policy = RecoveryPolicy { use_super_read_only: true, ..Default::default() };
+    let policy = RecoveryPolicy { use_super_read_only: false, ..Default::default() };
     let plan = plan_dm(&all, &policy).unwrap();
     assert_eq!(plan.steps[0], RecoveryStep::FenceOldPrimary { on: k("p"), super_read_only: true, required: true });
 }
@@ -356,4 +356,28 @@ fn policy_from_default_config_matches_orchestrators_defaults() {
         (d.apply_mysql_promotion, d.detach_lost_replicas, d.fail_on_lag_minutes, d.relay_log_wait_seconds, d.prevent_cross_data_center)
     );
     assert!(p.promotion_ignore.is_empty());
+}
+
+#[test]
+fn a_dead_co_master_promotes_the_surviving_one_and_its_replicas_follow() {
+    // p and q are co-masters (q read-only); a replicates from p.
+    let p = dead(server("p", 1, Some("q")));
+    let q = at(server("q", 2, Some("p")), 100);
+    let a = at(server("a", 3, Some("p")), 100);
+    let all = [p, q, a];
+    let v = verdict("p", AnalysisCode::DeadCoMaster);
+    let plan = plan_dead_co_master(&Snapshot::new(all.iter(), chrono::Utc::now()), &v, &RecoveryPolicy::default()).unwrap();
+    assert_eq!(promoted(&plan), "q");
+    assert_eq!(plan.moved, vec![(k("a"), k("q"), Mechanism::Gtid)]);
+    let pos = |s: &RecoveryStep| plan.steps.iter().position(|x| x == s).unwrap();
+    assert!(pos(&RecoveryStep::ResetReplicaAll { on: k("q") }) < pos(&RecoveryStep::SetWritable { on: k("q") }));
+    assert!(plan.candidacy.as_ref().unwrap().why.contains("surviving co-master"));
+
+    // A replica of p that read more of p's binary log than q: promoting q would lose it.
+    let ahead = [all[0].clone(), all[1].clone(), at(server("a", 3, Some("p")), 120)];
+    let err = plan_dead_co_master(&Snapshot::new(ahead.iter(), chrono::Utc::now()), &v, &RecoveryPolicy::default()).unwrap_err();
+    assert!(matches!(err, RecoveryError::WouldLoseData { .. }), "{err}");
+    // A dead primary's verdict is not this plan's.
+    let wrong = verdict("p", AnalysisCode::DeadMaster);
+    assert!(plan_dead_co_master(&Snapshot::new(all.iter(), chrono::Utc::now()), &wrong, &RecoveryPolicy::default()).is_err());
 }

@@ -6,8 +6,8 @@
 //! active recovery of its cluster blocks it (checked by the store when it registers). Every
 //! recovery that does not run is recorded as blocked, with why.
 //!
-//! Dead intermediate primaries follow the same path with `RecoverIntermediateMasterClusterFilters`.
-//! Not here yet (issue 5): co-master recovery, raft leadership.
+//! Dead co-masters follow the same path (master filters), dead intermediate primaries too with
+//! `RecoverIntermediateMasterClusterFilters`. Not here yet (issue 6): raft leadership.
 
 use super::hooks::{run_list, HookSettings, Phase};
 use super::run::{hook_context, recover, NotRun, Trigger};
@@ -79,10 +79,10 @@ pub fn spawn(services: Services, settings: WatchSettings, cancel: CancellationTo
     })
 }
 
-/// A failure this loop recovers: a dead primary or a dead intermediate primary (co-master
-/// recovery is not here yet).
+/// A failure this loop recovers: a dead primary, co-master or intermediate primary.
 pub fn calls_for_recovery(e: &ReplicationAnalysis) -> bool {
-    matches!(e.analysis.action(), CodeAction::RecoverDeadMaster | CodeAction::RecoverDeadIntermediateMaster) && e.is_actionable_recovery
+    matches!(e.analysis.action(), CodeAction::RecoverDeadMaster | CodeAction::RecoverDeadCoMaster | CodeAction::RecoverDeadIntermediateMaster)
+        && e.is_actionable_recovery
 }
 
 /// The node-wide switches, as stored (or configured when never switched).
@@ -295,7 +295,8 @@ mod tests {
         assert!(calls_for_recovery(&dead(true)));
         let some = ReplicationAnalysis { analysis: AnalysisCode::DeadMasterAndSomeReplicas, ..dead(true) };
         assert!(calls_for_recovery(&some));
-        for code in [AnalysisCode::UnreachableMaster, AnalysisCode::DeadMasterAndReplicas, AnalysisCode::DeadCoMaster] {
+        assert!(calls_for_recovery(&ReplicationAnalysis { analysis: AnalysisCode::DeadCoMaster, ..dead(true) }), "co-masters use the master filters");
+        for code in [AnalysisCode::UnreachableMaster, AnalysisCode::DeadMasterAndReplicas, AnalysisCode::UnreachableIntermediateMasterWithLaggingReplicas] {
             assert!(!calls_for_recovery(&ReplicationAnalysis { analysis: code, ..dead(true) }), "{code}");
         }
         let im = ReplicationAnalysis { analysis: AnalysisCode::DeadIntermediateMaster, ..dead(true) };

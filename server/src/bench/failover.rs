@@ -257,6 +257,7 @@ where
 struct Written {
     acked: BTreeSet<u64>,
     error: String,
+    doing: String,
     last: Option<Instant>,
     gap: Duration,
 }
@@ -280,30 +281,50 @@ impl App {
         let (stop, written) = (CancellationToken::new(), Arc::new(Mutex::new(Written::default())));
         let (token, shared) = (stop.clone(), written.clone());
         let task = tokio::spawn(async move {
-            let (mut next, mut target, mut conn): (u64, usize, Option<TextConn>) = (1, 0, None);
+            // One connection per server, kept across refusals (as a pool would): the gap
+            // measured is the servers', not the application's reconnects.
+            let mut conns: Vec<Option<TextConn>> = (0..specs.len()).map(|_| None).collect();
+            let (mut next, mut target) = (1u64, 0usize);
             while !token.is_cancelled() {
-                if conn.is_none() {
-                    conn = TextConn::connect(&specs[target]).await.ok();
+                let port = specs[target].port;
+                if conns[target].is_none() {
+                    shared.lock().unwrap_or_else(|p| p.into_inner()).doing = format!("connecting to {port}");
+                    conns[target] = tokio::select! {
+                        _ = token.cancelled() => break,
+                        c = TextConn::connect(&specs[target]) => c.ok(),
+                    };
                 }
-                let outcome = match conn.as_mut() {
-                    Some(c) => c.exec(&format!("INSERT INTO bench.t (id) VALUES ({next})")).await.map_err(|e| e.to_string()),
-                    None => Err(format!("cannot connect to {}", specs[target].port)),
-                };
-                if let Err(e) = &outcome {
-                    shared.lock().unwrap_or_else(|p| p.into_inner()).error = e.clone();
-                }
-                if outcome.is_ok() {
-                    let mut w = shared.lock().unwrap_or_else(|p| p.into_inner());
-                    w.acked.insert(next);
-                    if let Some(last) = w.last {
-                        w.gap = w.gap.max(last.elapsed());
+                shared.lock().unwrap_or_else(|p| p.into_inner()).doing = format!("inserting {next} on {port}");
+                let insert = format!("INSERT INTO bench.t (id) VALUES ({next})");
+                let outcome = match conns[target].as_mut() {
+                    Some(c) => tokio::select! {
+                        _ = token.cancelled() => break,
+                        r = c.exec(&insert) => r,
+                    },
+                    None => {
+                        shared.lock().unwrap_or_else(|p| p.into_inner()).error = format!("cannot connect to {port}");
+                        target = (target + 1) % specs.len();
+                        tokio::time::sleep(Duration::from_millis(1)).await;
+                        continue;
                     }
-                    w.last = Some(Instant::now());
-                    next += 1;
-                } else {
-                    conn = None;
-                    target = (target + 1) % specs.len();
-                    tokio::time::sleep(Duration::from_millis(1)).await;
+                };
+                match outcome {
+                    Ok(()) => {
+                        let mut w = shared.lock().unwrap_or_else(|p| p.into_inner());
+                        w.acked.insert(next);
+                        if let Some(last) = w.last {
+                            w.gap = w.gap.max(last.elapsed());
+                        }
+                        w.last = Some(Instant::now());
+                        next += 1;
+                    }
+                    Err(e) => {
+                        if e.is_unreachable() {
+                            conns[target] = None;
+                        }
+                        shared.lock().unwrap_or_else(|p| p.into_inner()).error = format!("{port}: {e}");
+                        target = (target + 1) % specs.len();
+                    }
                 }
             }
         });
@@ -331,7 +352,8 @@ impl App {
     }
 
     fn last_error(&self) -> String {
-        self.written.lock().unwrap_or_else(|p| p.into_inner()).error.clone()
+        let w = self.written.lock().unwrap_or_else(|p| p.into_inner());
+        format!("{} (now {})", w.error, w.doing)
     }
 
     async fn stop(self) {

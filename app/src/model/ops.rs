@@ -58,6 +58,10 @@ pub enum Operation {
     FlushBinaryLogs { instance: InstanceKey },
     /// Inject an empty transaction for each errant GTID of `instance` on its cluster's primary.
     GtidErrantInjectEmpty { instance: InstanceKey },
+    /// Promote `instance`, a direct replica of its cluster's primary: the primary goes
+    /// read-only, `instance` catches up and takes writes, the old primary replicates from it
+    /// (stopped). Run by the recovery (`graceful-master-takeover`), not as a refactoring.
+    GracefulMasterTakeover { instance: InstanceKey },
 }
 
 impl Operation {
@@ -102,7 +106,8 @@ impl Operation {
             | DisableSemiSyncReplica { instance }
             | DelayReplication { instance, .. }
             | FlushBinaryLogs { instance }
-            | GtidErrantInjectEmpty { instance } => instance,
+            | GtidErrantInjectEmpty { instance }
+            | GracefulMasterTakeover { instance } => instance,
         }
     }
 

@@ -88,8 +88,14 @@ fn decide_instance(family: &Family, key: &InstanceKey, tgt: &Instance, zone: Zon
         return refuse(Rule::InMaintenance, format!("{key} is in maintenance by {} ({}); end it first", inst.maintenance_owner, inst.maintenance_reason));
     }
     if zone == Zone::Replace && inst.master_key == *target {
+        if !tgt.is_replica() && tgt.is_co_master {
+            return refuse(Rule::CoMaster, format!("{target} is a co-master: a co-master cluster has no single primary to take over"));
+        }
         if !tgt.is_replica() {
-            return refuse(Rule::ClusterPrimary, format!("{target} is the primary: promoting {key} is a graceful takeover"));
+            return DropDecision::Accept {
+                operation: Operation::GracefulMasterTakeover { instance: key.clone() },
+                label: format!("graceful takeover: {key} becomes the primary, {target} its replica"),
+            };
         }
         if tgt.is_co_master {
             return refuse(Rule::CoMaster, format!("{target} is a co-master and cannot be taken over"));
@@ -190,7 +196,7 @@ mod tests {
         let take = decide(&members, &Dragged::Instance(k("c")), &k("a"), Zone::Replace, &s);
         assert!(matches!(take, DropDecision::Accept { operation: Operation::TakeMaster { .. }, .. }));
         let promote = decide(&members, &Dragged::Instance(k("a")), &k("p"), Zone::Replace, &s);
-        assert!(matches!(promote, DropDecision::Refuse(ref r) if r.rule == Rule::ClusterPrimary));
+        assert!(matches!(promote, DropDecision::Accept { operation: Operation::GracefulMasterTakeover { ref instance }, .. } if *instance == k("a")), "{promote:?}");
         let co = decide(&members, &Dragged::Instance(k("p")), &k("a"), Zone::Below, &s);
         assert!(matches!(co, DropDecision::Accept { operation: Operation::MakeCoMaster { .. }, .. }));
         let own = decide(&members, &Dragged::Instance(k("a")), &k("a"), Zone::Below, &s);

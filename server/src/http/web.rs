@@ -37,6 +37,9 @@ impl NodeView for AppState {
             if !dry_run && state.settings.read_only {
                 return Err(OperationError { message: READ_ONLY.into(), report: None });
             }
+            if let Operation::GracefulMasterTakeover { instance } = &op {
+                return graceful_takeover(&state, instance, dry_run).await;
+            }
             match state.refactor.run(op, dry_run, "web").await {
                 Ok(outcome) => Ok(outcome.report),
                 Err(RefactorError::Failed(report)) => Err(OperationError { message: format!("{} failed: {}", report.plan.operation, report.error), report: Some(*report) }),
@@ -156,6 +159,29 @@ pub fn router(state: AppState, site_root: PathBuf) -> Router {
         )
         .nest_service("/pkg", Router::new().fallback_service(pkg).layer(CompressionLayer::new()))
         .with_state(options)
+}
+
+/// The promote zone's drop: a graceful takeover onto `designated`, planned (`dry_run`) or run,
+/// reported in an operation's shape for the confirm dialog.
+async fn graceful_takeover(state: &AppState, designated: &InstanceKey, dry_run: bool) -> Result<OperationReport, OperationError> {
+    use crate::recovery::takeover;
+    let refused = |e: takeover::TakeoverError| OperationError { message: e.to_string(), report: None };
+    let view = state.discovery.instances();
+    let plan = takeover::preview(&view, designated, state.refactor.rule_settings().maintenance_lag_seconds).map_err(refused)?;
+    if dry_run {
+        return Ok(OperationReport { plan, steps: Vec::new(), rollback: Vec::new(), moved: Vec::new(), success: true, error: String::new() });
+    }
+    let services = crate::recovery::watch::Services {
+        discovery: state.discovery.clone(),
+        analyzer: state.analyzer.clone(),
+        intents: state.intents.clone(),
+        store: state.store.clone(),
+    };
+    let req = takeover::Request { kind: takeover::Kind::Graceful, hint: designated.to_string(), destination: Some(designated.clone()), who: "web".into() };
+    match takeover::run(&services, &state.recovery, &state.refactor, &req, state.settings.default_port).await {
+        Ok(done) => Ok(OperationReport { plan, steps: done.record.steps, rollback: Vec::new(), moved: done.record.moved, success: true, error: String::new() }),
+        Err(e) => Err(refused(e)),
+    }
 }
 
 /// A stored recovery as the recoveries page shows it; its record is the executor's

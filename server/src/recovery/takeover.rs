@@ -175,6 +175,47 @@ pub fn joins_by_gtid(old: &Instance, successor: &Instance) -> bool {
     }
 }
 
+/// What a graceful takeover onto `designated` will do, for the confirm dialog: the steps in
+/// order, with the statements known beforehand (`<...>` for values read while it runs).
+pub fn preview(view: &BTreeMap<InstanceKey, Instance>, designated: &InstanceKey, wait_seconds: i64) -> Result<app::model::ops::Plan, TakeoverError> {
+    use app::model::ops::PlanStep;
+    let d = view.get(designated).ok_or_else(|| TakeoverError::NotFound(format!("{designated} is not known")))?;
+    let primary = view.get(&d.master_key).ok_or_else(|| TakeoverError::NotFound(format!("{designated}'s source is not known")))?;
+    cluster_primary(view, &primary.cluster_name)?;
+    choose_designated(view, primary, None, Some(designated), Kind::Graceful)?;
+    let dialect = |i: &Instance| crate::refactor::plan::dialect_of(Some(i));
+    let (p, dd) = (dialect(primary), dialect(d));
+    let step = |server: &InstanceKey, description: String, statements: Vec<String>| PlanStep { server: server.clone(), description, statements };
+    let mut steps: Vec<PlanStep> = view
+        .values()
+        .filter(|i| i.master_key == primary.key && i.key != *designated && i.key != primary.master_key)
+        .map(|s| step(&s.key, format!("relocate {} below {designated}", s.key), vec!["<planned when it runs>".into()]))
+        .collect();
+    let mut fence = vec![p.set_read_only(true)];
+    fence.extend(p.set_super_read_only(true));
+    steps.push(step(&primary.key, format!("make {} read-only (writes stop here)", primary.key), fence));
+    steps.push(step(designated, format!("wait until {designated} executed everything {} wrote (at most {wait_seconds} s)", primary.key), Vec::new()));
+    steps.push(step(designated, format!("stop {designated}'s replication once its relay log is applied"), vec![
+        dd.stop_replica_io_thread().to_string(),
+        dd.stop_replica_sql_thread().to_string(),
+    ]));
+    let how = if joins_by_gtid(primary, d) { "by GTID" } else { "at its binlog position" };
+    steps.push(step(&primary.key, format!("make {} replicate from {designated} {how} (left stopped)", primary.key), vec!["<CHANGE REPLICATION SOURCE TO ... with the replication credentials>".into()]));
+    steps.push(step(designated, format!("make {designated} forget its source and take writes"), {
+        let mut v = vec![dd.stop_replica().to_string(), dd.reset_replica_all().to_string()];
+        v.extend(dd.set_super_read_only(false));
+        v.push(dd.set_read_only(false));
+        v
+    }));
+    Ok(app::model::ops::Plan {
+        operation: Kind::Graceful.name().into(),
+        instance: designated.clone(),
+        target: Some(primary.key.clone()),
+        mechanism: String::new(),
+        steps,
+    })
+}
+
 /// Runs a takeover or a manual recovery.
 pub async fn run(services: &Services, settings: &WatchSettings, refactor: &Refactor, req: &Request, default_port: u16) -> Result<Done, TakeoverError> {
     let s = services;

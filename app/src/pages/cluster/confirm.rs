@@ -62,6 +62,7 @@ fn is_dangerous(op: &Operation) -> bool {
             | Operation::TakeMaster { .. }
             | Operation::MakeCoMaster { .. }
             | Operation::GtidErrantInjectEmpty { .. }
+            | Operation::GracefulMasterTakeover { .. }
     )
 }
 

@@ -52,5 +52,10 @@ pub fn plan(op: &Operation, view: &BTreeMap<InstanceKey, Instance>, settings: &R
         | Operation::DelayReplication { .. }
         | Operation::FlushBinaryLogs { .. }
         | Operation::GtidErrantInjectEmpty { .. } => control::plan(op, f, settings),
+        // A takeover is a recovery (crate::recovery::takeover): it is never planned here.
+        Operation::GracefulMasterTakeover { instance } => Err(Refusal::new(
+            app::rules::Rule::ClusterPrimary,
+            format!("promoting {instance} is a graceful takeover: use graceful-master-takeover"),
+        )),
     }
 }

@@ -8,7 +8,7 @@
 //! binary log than it does, the recovery is refused and says why, as for a dead primary.
 
 use super::candidate::{compare_holdings, holdings, veto, Candidacy};
-use super::plan::{failed_instance, gtid_move, in_maintenance, LostReplica, OnTimeout, RecoveryError, RecoveryKind, RecoveryPlan, RecoveryStep};
+use super::plan::{failed_instance, gtid_move, in_maintenance, LostReplica, RecoveryError, RecoveryKind, RecoveryPlan, RecoveryStep};
 use super::policy::RecoveryPolicy;
 use crate::analysis::Snapshot;
 use crate::refactor::planner::moves::steps_for;
@@ -56,11 +56,7 @@ pub fn plan_dead_co_master(snapshot: &Snapshot, verdict: &ReplicationAnalysis, p
     for r in others.iter().filter(|r| r.is_last_check_valid) {
         plan.steps.push(RecoveryStep::StopIoThread { on: r.key.clone() });
     }
-    plan.steps.push(RecoveryStep::DrainRelayLog {
-        on: survivor.key.clone(),
-        timeout_seconds: policy.candidate_relay_log_wait_seconds(),
-        on_timeout: OnTimeout::AbortRecovery,
-    });
+    plan.steps.push(RecoveryStep::ApplyRelayLog { on: survivor.key.clone(), timeout_seconds: policy.candidate_relay_log_wait_seconds() });
     let mut by_gtid = Vec::new();
     for r in &others {
         let lose = |reason: String| LostReplica { key: r.key.clone(), reason };
@@ -79,8 +75,8 @@ pub fn plan_dead_co_master(snapshot: &Snapshot, verdict: &ReplicationAnalysis, p
         }
     }
     if policy.apply_mysql_promotion {
-        plan.steps.push(RecoveryStep::ResetReplicaAll { on: survivor.key.clone() });
         plan.steps.push(RecoveryStep::SetWritable { on: survivor.key.clone() });
+        plan.steps.push(RecoveryStep::ResetReplicaAll { on: survivor.key.clone() });
     }
     for r in by_gtid {
         plan.steps.extend(steps_for(&family, Mechanism::Gtid, &r, &survivor.key).into_iter().map(RecoveryStep::Refactor));

@@ -129,6 +129,9 @@ pub fn describe(step: &RecoveryStep) -> String {
         RecoveryStep::DrainRelayLog { on, timeout_seconds, .. } => {
             format!("let {on} apply its relay log (at most {timeout_seconds} s), then stop it")
         }
+        RecoveryStep::ApplyRelayLog { on, timeout_seconds } => {
+            format!("let {on} apply the relay log it already fetched (at most {timeout_seconds} s), then stop its SQL thread")
+        }
         RecoveryStep::ResetReplicaAll { on } => format!("make {on} forget its source (reset replica all)"),
         RecoveryStep::SetWritable { on } => format!("make {on} writable"),
         RecoveryStep::DetachLostReplica { on } => format!("detach the lost replica {on} from the dead primary"),
@@ -150,7 +153,7 @@ pub async fn execute(
     intents: &Intents,
 ) -> RecoveryRecord {
     let candidacy = plan.candidacy.as_ref();
-    let mut record = RecoveryRecord {
+    let record = RecoveryRecord {
         analysis: verdict.analysis.to_string(),
         failed: plan.failed.clone(),
         cluster: verdict.cluster_details.cluster_name.clone(),
@@ -181,87 +184,42 @@ pub async fn execute(
         .filter(|k| k != &plan.failed && !k.hostname.starts_with("//") && view.get(k).is_some_and(|i| i.is_last_check_valid))
         .collect();
     exec.preconnect(&live.into_iter().collect::<Vec<_>>()).await;
-    let mut errors: Vec<String> = Vec::new();
-    // Replicas lost while running: their remaining steps are skipped.
-    let mut lost_now: BTreeSet<InstanceKey> = BTreeSet::new();
+    let mut run = Run { record, errors: Vec::new(), lost_now: BTreeSet::new() };
     let promotes = plan.steps.iter().any(|s| matches!(s, RecoveryStep::SetWritable { .. }));
     let mut aborted = false;
-    // Consecutive IO-thread stops run at once: on a replica whose IO thread is stuck on a hung
-    // source, stopping it waits for a network timeout, and they would add up.
-    let mut concurrent: std::collections::VecDeque<(Result<Vec<String>, (Vec<String>, String)>, DateTime<Utc>, f64)> = Default::default();
-    for (i, step) in plan.steps.iter().enumerate() {
+    // The other replicas' IO threads are stopped in the background, all at once: on MySQL,
+    // stopping one stuck on a hung source waits ~2 s, which must not delay the promotion. Each
+    // is settled before any later step on that replica.
+    let mut stops: Option<Stops> = None;
+    let mut stops_spawned = false;
+    for step in &plan.steps {
         let server = step.server().clone();
-        if lost_now.contains(&server) && !matches!(step, RecoveryStep::DowntimeLost { .. } | RecoveryStep::DetachLostReplica { .. }) {
+        if run.lost_now.contains(&server) && !matches!(step, RecoveryStep::DowntimeLost { .. } | RecoveryStep::DetachLostReplica { .. }) {
             continue;
         }
-        if matches!(step, RecoveryStep::StopIoThread { .. }) && concurrent.is_empty() {
-            let group: Vec<(InstanceKey, Vec<String>)> = plan.steps[i..]
-                .iter()
-                .map_while(|s| match s {
-                    RecoveryStep::StopIoThread { on } => Some((on.clone(), vec![exec.dialect_for(on).stop_replica_io_thread().to_string()])),
-                    _ => None,
-                })
-                .collect();
-            let (started, clock) = (Utc::now(), Instant::now());
-            let results = exec.exec_concurrently(group).await;
-            let took = clock.elapsed().as_secs_f64() * 1000.0;
-            concurrent = results.into_iter().map(|r| (r, started, took)).collect();
-        }
-        let (result, started, duration_ms) = match (step, concurrent.pop_front()) {
-            (RecoveryStep::StopIoThread { .. }, Some(done)) => done,
-            _ => {
-                let (started, step_clock) = (Utc::now(), Instant::now());
-                let result = run_step(&mut exec, step, view, intents).await;
-                (result, started, step_clock.elapsed().as_secs_f64() * 1000.0)
-            }
-        };
-        let (statements, error) = match result {
-            Ok(s) => (s, String::new()),
-            Err((s, e)) => (s, e),
-        };
-        record.steps.push(StepRun {
-            server: server.clone(),
-            description: describe(step),
-            statements,
-            started,
-            duration_ms,
-            error: error.clone(),
-        });
-        if error.is_empty() {
-            match step {
-                RecoveryStep::SetWritable { .. } => record.promoted = true,
-                RecoveryStep::FenceOldPrimary { .. } => record.fenced = true,
-                RecoveryStep::Refactor(crate::refactor::plan::Step::StartReplica { on }) => {
-                    if let Some(to) = plan.new_source_of(on) {
-                        record.moved.push(Moved { instance: on.clone(), source: to.clone() });
-                    }
-                }
-                _ => {}
+        if matches!(step, RecoveryStep::StopIoThread { .. }) {
+            if !stops_spawned {
+                stops_spawned = true;
+                stops = Some(Stops::spawn(plan, view, &exec));
             }
             continue;
         }
-        if matches!(step, RecoveryStep::FenceOldPrimary { required: false, .. }) {
-            record.warnings.push(format!("{}: {error}", describe(step)));
-            continue;
+        if stops.as_ref().is_some_and(|s| s.keys.iter().any(|(k, _)| *k == server)) {
+            if let Some(done) = stops.take() {
+                done.settle(plan, &mut run).await;
+            }
         }
-        errors.push(format!("{}: {error}", describe(step)));
-        let successor = plan.successor.as_ref() == Some(&server);
-        let fatal = match step {
-            RecoveryStep::FenceOldPrimary { required, .. } => *required,
-            RecoveryStep::DrainRelayLog { on_timeout, .. } => *on_timeout == OnTimeout::AbortRecovery,
-            RecoveryStep::DetachLostReplica { .. } | RecoveryStep::DowntimeLost { .. } => false,
-            // Before the promotion only the successor's own steps decide; a replica that
-            // cannot be stopped is lost rather than blocking the others.
-            _ => successor && !record.promoted,
-        };
-        if fatal {
+        let (started, step_clock) = (Utc::now(), Instant::now());
+        let result = run_step(&mut exec, step, view, intents).await;
+        if run.settle(plan, step, result, started, step_clock.elapsed().as_secs_f64() * 1000.0) {
             aborted = true;
             break;
         }
-        if !successor && server != plan.failed && lost_now.insert(server.clone()) {
-            record.lost.push(KeyReason { instance: server, reason: format!("its recovery step failed: {error}") });
-        }
     }
+    if let Some(done) = stops.take() {
+        done.settle(plan, &mut run).await;
+    }
+    let Run { mut record, errors, .. } = run;
     if !promotes && !aborted {
         record.promoted = true;
     }
@@ -270,6 +228,98 @@ pub async fn execute(
     record.error = errors.join("; ");
     record.duration_ms = clock.elapsed().as_secs_f64() * 1000.0;
     record
+}
+
+/// A recovery's outcome as its steps settle.
+struct Run {
+    record: RecoveryRecord,
+    errors: Vec<String>,
+    /// Replicas lost while running: their remaining steps are skipped.
+    lost_now: BTreeSet<InstanceKey>,
+}
+
+impl Run {
+    /// Records one step's result; true when it ends the recovery.
+    fn settle(&mut self, plan: &RecoveryPlan, step: &RecoveryStep, result: Sent, started: DateTime<Utc>, duration_ms: f64) -> bool {
+        let server = step.server().clone();
+        let (statements, error) = match result {
+            Ok(s) => (s, String::new()),
+            Err((s, e)) => (s, e),
+        };
+        self.record.steps.push(StepRun { server: server.clone(), description: describe(step), statements, started, duration_ms, error: error.clone() });
+        if error.is_empty() {
+            match step {
+                RecoveryStep::SetWritable { .. } => self.record.promoted = true,
+                RecoveryStep::FenceOldPrimary { .. } => self.record.fenced = true,
+                RecoveryStep::Refactor(crate::refactor::plan::Step::StartReplica { on }) => {
+                    if let Some(to) = plan.new_source_of(on) {
+                        self.record.moved.push(Moved { instance: on.clone(), source: to.clone() });
+                    }
+                }
+                _ => {}
+            }
+            return false;
+        }
+        if matches!(step, RecoveryStep::FenceOldPrimary { required: false, .. }) {
+            self.record.warnings.push(format!("{}: {error}", describe(step)));
+            return false;
+        }
+        self.errors.push(format!("{}: {error}", describe(step)));
+        let successor = plan.successor.as_ref() == Some(&server);
+        let fatal = match step {
+            RecoveryStep::FenceOldPrimary { required, .. } => *required,
+            RecoveryStep::DrainRelayLog { on_timeout, .. } => *on_timeout == OnTimeout::AbortRecovery,
+            RecoveryStep::DetachLostReplica { .. } | RecoveryStep::DowntimeLost { .. } => false,
+            // Before the promotion only the successor's own steps decide; a replica that
+            // cannot be stopped is lost rather than blocking the others.
+            _ => successor && !self.record.promoted,
+        };
+        if !fatal && !successor && server != plan.failed && self.lost_now.insert(server.clone()) {
+            self.record.lost.push(KeyReason { instance: server, reason: format!("its recovery step failed: {error}") });
+        }
+        fatal
+    }
+}
+
+/// The plan's IO-thread stops, running in the background on connections of their own.
+struct Stops {
+    keys: Vec<(InstanceKey, RecoveryStep)>,
+    started: DateTime<Utc>,
+    clock: Instant,
+    handle: tokio::task::JoinHandle<Vec<Sent>>,
+}
+
+impl Stops {
+    fn spawn(plan: &RecoveryPlan, view: &BTreeMap<InstanceKey, Instance>, exec: &Executor) -> Stops {
+        let keys: Vec<(InstanceKey, RecoveryStep)> = plan
+            .steps
+            .iter()
+            .filter_map(|s| match s {
+                RecoveryStep::StopIoThread { on } => Some((on.clone(), s.clone())),
+                _ => None,
+            })
+            .collect();
+        let work: Vec<(InstanceKey, Vec<String>)> = keys.iter().map(|(k, _)| (k.clone(), vec![exec.dialect_for(k).stop_replica_io_thread().to_string()])).collect();
+        let mut bg = Executor::new(exec.settings().clone(), view);
+        let handle = tokio::spawn(async move {
+            let results = bg.exec_concurrently(work).await;
+            bg.close().await;
+            results
+        });
+        Stops { keys, started: Utc::now(), clock: Instant::now(), handle }
+    }
+
+    /// Waits for the stops and records each (a failure loses that replica).
+    async fn settle(self, plan: &RecoveryPlan, run: &mut Run) {
+        let results = match self.handle.await {
+            Ok(r) => r,
+            Err(e) => self.keys.iter().map(|_| Err((Vec::new(), format!("the stop did not finish: {e}")))).collect(),
+        };
+        let took = self.clock.elapsed().as_secs_f64() * 1000.0;
+        for ((_, step), result) in self.keys.iter().zip(results) {
+            run.settle(plan, step, result, self.started, took);
+        }
+    }
 }
 
 async fn run_step(exec: &mut Executor, step: &RecoveryStep, view: &BTreeMap<InstanceKey, Instance>, intents: &Intents) -> Sent {
@@ -288,6 +338,7 @@ async fn run_step(exec: &mut Executor, step: &RecoveryStep, view: &BTreeMap<Inst
             exec.exec_all(on, &[sql]).await
         }
         RecoveryStep::DrainRelayLog { on, timeout_seconds, .. } => exec.drain_relay_log(on, Duration::from_secs(*timeout_seconds)).await,
+        RecoveryStep::ApplyRelayLog { on, timeout_seconds } => exec.apply_relay_log(on, Duration::from_secs(*timeout_seconds)).await,
         RecoveryStep::ResetReplicaAll { on } => {
             let d = exec.dialect_for(on);
             exec.exec_all(on, &[d.stop_replica().to_string(), d.reset_replica_all().to_string()]).await

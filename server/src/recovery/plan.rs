@@ -46,6 +46,11 @@ pub enum RecoveryStep {
     /// Stop the IO thread, wait at most `timeout_seconds` for the SQL thread to apply what was
     /// fetched, stop the SQL thread (the executor's stop-after-draining, bounded).
     DrainRelayLog { on: InstanceKey, timeout_seconds: u64, on_timeout: OnTimeout },
+    /// The promoted server applies what it already fetched (read position noted at the start),
+    /// then its SQL thread is stopped; its IO thread is left to the RESET after the promotion
+    /// (stopping an IO thread stuck on a hung source takes seconds on MySQL). Nothing it fetches
+    /// meanwhile is applied: the SQL thread is stopped and RESET REPLICA ALL drops the relay log.
+    ApplyRelayLog { on: InstanceKey, timeout_seconds: u64 },
     /// `RESET REPLICA ALL`: the promoted server forgets its dead source.
     ResetReplicaAll { on: InstanceKey },
     /// `read_only=OFF` (and `super_read_only=OFF`): the promoted server takes writes.
@@ -63,6 +68,7 @@ impl RecoveryStep {
             RecoveryStep::FenceOldPrimary { on, .. }
             | RecoveryStep::StopIoThread { on }
             | RecoveryStep::DrainRelayLog { on, .. }
+            | RecoveryStep::ApplyRelayLog { on, .. }
             | RecoveryStep::ResetReplicaAll { on }
             | RecoveryStep::SetWritable { on }
             | RecoveryStep::DetachLostReplica { on }
@@ -169,14 +175,10 @@ pub fn plan_dead_master_onto(
     if dead.is_last_check_valid {
         plan.steps.push(fence(true));
     }
-    for r in replicas.iter().filter(|r| r.is_last_check_valid) {
+    for r in replicas.iter().filter(|r| r.is_last_check_valid && r.key != c.key) {
         plan.steps.push(RecoveryStep::StopIoThread { on: r.key.clone() });
     }
-    plan.steps.push(RecoveryStep::DrainRelayLog {
-        on: c.key.clone(),
-        timeout_seconds: policy.candidate_relay_log_wait_seconds(),
-        on_timeout: OnTimeout::AbortRecovery,
-    });
+    plan.steps.push(RecoveryStep::ApplyRelayLog { on: c.key.clone(), timeout_seconds: policy.candidate_relay_log_wait_seconds() });
 
     let mut by_gtid = Vec::new();
     for r in replicas.iter().filter(|r| r.key != c.key) {
@@ -223,8 +225,10 @@ pub fn plan_dead_master_onto(
     }
 
     if policy.apply_mysql_promotion {
-        plan.steps.push(RecoveryStep::ResetReplicaAll { on: c.key.clone() });
+        // Writable first: RESET REPLICA ALL stops the IO thread, which on MySQL waits seconds
+        // when it is stuck on a hung source; the SQL thread is already stopped.
         plan.steps.push(RecoveryStep::SetWritable { on: c.key.clone() });
+        plan.steps.push(RecoveryStep::ResetReplicaAll { on: c.key.clone() });
     }
     // GTID replicas after the promotion: the new primary is writable sooner, and auto-position
     // makes their moment of re-pointing irrelevant.

@@ -195,18 +195,15 @@ pub fn preview(view: &BTreeMap<InstanceKey, Instance>, designated: &InstanceKey,
     fence.extend(p.set_super_read_only(true));
     steps.push(step(&primary.key, format!("make {} read-only (writes stop here)", primary.key), fence));
     steps.push(step(designated, format!("wait until {designated} executed everything {} wrote (at most {wait_seconds} s)", primary.key), Vec::new()));
-    steps.push(step(designated, format!("stop {designated}'s replication once its relay log is applied"), vec![
-        dd.stop_replica_io_thread().to_string(),
-        dd.stop_replica_sql_thread().to_string(),
-    ]));
+    steps.push(step(designated, format!("let {designated} apply what it fetched, then stop its SQL thread"), vec![dd.stop_replica_sql_thread().to_string()]));
     let how = if joins_by_gtid(primary, d) { "by GTID" } else { "at its binlog position" };
     steps.push(step(&primary.key, format!("make {} replicate from {designated} {how} (left stopped)", primary.key), vec!["<CHANGE REPLICATION SOURCE TO ... with the replication credentials>".into()]));
-    steps.push(step(designated, format!("make {designated} forget its source and take writes"), {
-        let mut v = vec![dd.stop_replica().to_string(), dd.reset_replica_all().to_string()];
-        v.extend(dd.set_super_read_only(false));
+    steps.push(step(designated, format!("make {designated} take writes"), {
+        let mut v: Vec<String> = dd.set_super_read_only(false).into_iter().collect();
         v.push(dd.set_read_only(false));
         v
     }));
+    steps.push(step(designated, format!("make {designated} forget its source"), vec![dd.stop_replica().to_string(), dd.reset_replica_all().to_string()]));
     Ok(app::model::ops::Plan {
         operation: Kind::Graceful.name().into(),
         instance: designated.clone(),

@@ -89,8 +89,13 @@ fn gtid_most_advanced_replica_is_promoted_and_the_others_move_below_it_by_gtid()
     // Promotion before the GTID moves; the unreachable old primary is fenced on a best-effort basis at the end.
     let pos = |s: &RecoveryStep| plan.steps.iter().position(|x| x == s).unwrap();
     let writable = pos(&RecoveryStep::SetWritable { on: k("b") });
-    assert!(pos(&RecoveryStep::DrainRelayLog { on: k("b"), timeout_seconds: 10, on_timeout: OnTimeout::AbortRecovery }) < writable);
-    assert!(pos(&RecoveryStep::ResetReplicaAll { on: k("b") }) < writable);
+    // The candidate applies what it fetched (SQL thread stopped after) before it takes writes;
+    // its IO thread is not stopped first (it fetches nothing from a dead source), and RESET
+    // REPLICA ALL (which stops it, seconds on MySQL when it is stuck) comes right after.
+    assert!(pos(&RecoveryStep::ApplyRelayLog { on: k("b"), timeout_seconds: 10 }) < writable);
+    assert!(!plan.steps.contains(&RecoveryStep::StopIoThread { on: k("b") }), "the candidate's IO thread is left to the reset");
+    assert!(plan.steps.contains(&RecoveryStep::StopIoThread { on: k("a") }) && plan.steps.contains(&RecoveryStep::StopIoThread { on: k("c") }));
+    assert_eq!(plan.steps[writable + 1], RecoveryStep::ResetReplicaAll { on: k("b") });
     let move_a = RecoveryStep::Refactor(Step::ChangeSource { replica: k("a"), to: k("b"), position: Position::Gtid });
     assert!(pos(&move_a) > writable);
     let fence = plan.steps.iter().position(|s| matches!(s, RecoveryStep::FenceOldPrimary { required: false, .. })).unwrap();
@@ -370,7 +375,8 @@ fn a_dead_co_master_promotes_the_surviving_one_and_its_replicas_follow() {
     assert_eq!(promoted(&plan), "q");
     assert_eq!(plan.moved, vec![(k("a"), k("q"), Mechanism::Gtid)]);
     let pos = |s: &RecoveryStep| plan.steps.iter().position(|x| x == s).unwrap();
-    assert!(pos(&RecoveryStep::ResetReplicaAll { on: k("q") }) < pos(&RecoveryStep::SetWritable { on: k("q") }));
+    assert!(pos(&RecoveryStep::ApplyRelayLog { on: k("q"), timeout_seconds: 10 }) < pos(&RecoveryStep::SetWritable { on: k("q") }));
+    assert_eq!(pos(&RecoveryStep::ResetReplicaAll { on: k("q") }), pos(&RecoveryStep::SetWritable { on: k("q") }) + 1);
     assert!(plan.candidacy.as_ref().unwrap().why.contains("surviving co-master"));
 
     // A replica of p that read more of p's binary log than q: promoting q would lose it.

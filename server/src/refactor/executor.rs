@@ -153,6 +153,50 @@ impl Executor {
         self.stop_after_draining(on, timeout).await.map_err(|e| (std::mem::take(&mut self.sent), e))
     }
 
+    /// For recovery: the promoted server applies what it already fetched. Its read position (and
+    /// Oracle GTID retrieved set) is noted now; the SQL thread is awaited at most `timeout`, then
+    /// stopped. The IO thread is left alone: it fetches nothing from a dead source, and stopping
+    /// one stuck on a hung source takes seconds on MySQL.
+    pub(crate) async fn apply_relay_log(&mut self, on: &InstanceKey, timeout: Duration) -> Result<Vec<String>, (Vec<String>, String)> {
+        self.sent.clear();
+        self.apply_fetched(on, timeout).await.map_err(|e| (std::mem::take(&mut self.sent), e))
+    }
+
+    async fn apply_fetched(&mut self, on: &InstanceKey, timeout: Duration) -> StepResult {
+        self.remember(on).await?;
+        let read_of = |row: &TextRow| {
+            let [file_new, file_old] = replica_status_column_names("Source_Log_File");
+            let [pos_new, pos_old] = replica_status_column_names("Read_Source_Log_Pos");
+            BinlogCoordinates::binlog(
+                row.text(&[file_new.as_str(), file_old.as_str()]),
+                row.number(&[pos_new.as_str(), pos_old.as_str()]).unwrap_or(0).max(0) as u64,
+            )
+        };
+        let first = self.replica_status(on).await?.ok_or_else(|| format!("{on} is not a replica"))?;
+        let read = read_of(&first);
+        let retrieved = GtidSet::parse(&first.text(&["Retrieved_Gtid_Set"])).ok().filter(|g| !g.is_empty());
+        let deadline = Instant::now() + timeout;
+        let mut row = first;
+        loop {
+            let by_gtid = retrieved.as_ref().is_some_and(|r| GtidSet::parse(&row.text(&["Executed_Gtid_Set"])).is_ok_and(|e| r.subtract(&e).is_empty()));
+            if exec_of(&row) >= read || by_gtid {
+                break;
+            }
+            let sql_error = row.text(&["Last_SQL_Error"]);
+            if !sql_error.is_empty() {
+                return Err(format!("{on} stopped applying its relay log: {sql_error}"));
+            }
+            if Instant::now() > deadline {
+                return Err(format!("{on} did not apply its relay log within {timeout:?}"));
+            }
+            tokio::time::sleep(Duration::from_millis(2)).await;
+            row = self.replica_status(on).await?.ok_or_else(|| format!("{on} is not a replica"))?;
+        }
+        let stop_sql = self.dialect(on).stop_replica_sql_thread().to_string();
+        self.exec(on, &stop_sql).await?;
+        Ok(vec![stop_sql])
+    }
+
     /// For recovery: sends `statements` (from the dialect) in order; stops at the first error.
     pub(crate) async fn exec_all(&mut self, on: &InstanceKey, statements: &[String]) -> Result<Vec<String>, (Vec<String>, String)> {
         self.sent.clear();
@@ -165,6 +209,10 @@ impl Executor {
     }
 
     /// The dialect of `key` as discovery last saw it.
+    pub(crate) fn settings(&self) -> &ExecSettings {
+        &self.settings
+    }
+
     pub(crate) fn dialect_for(&self, key: &InstanceKey) -> Dialect {
         self.dialect(key)
     }

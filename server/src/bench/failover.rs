@@ -2,8 +2,8 @@
 //! replaced and what an application loses, against real servers, printed per trial and as
 //! medians. Each trial starts its own three servers (primary + two replicas, GTID) and a node
 //! with orchestrator's defaults (InstancePollSeconds 5) plus `RecoverMasterClusterFilters: *`.
-//! An application writes one row per transaction as a user without SUPER, to whichever server
-//! is writable.
+//! An application writes one row per transaction at a steady 500 rows/s as a user without
+//! SUPER, to whichever server is writable (one kept connection per server, 2 s timeouts).
 //!
 //! 1. kill -9 of the primary → detected, a replica writable (orchestrator here: 1.89 s at
 //!    InstancePollSeconds 1, 5.49 s at 5), the other replica re-pointed; the writer's gap;
@@ -27,10 +27,17 @@ use tokio_util::sync::CancellationToken;
 
 const DEADLINE: Duration = Duration::from_secs(60);
 
+/// The application's steady write rate: one row per interval (500 rows/s).
+const WRITE_INTERVAL: Duration = Duration::from_millis(2);
+
 pub async fn run(args: &[&str]) -> anyhow::Result<()> {
     let flavor = args.first().and_then(|a| SandboxFlavor::parse(a)).unwrap_or(SandboxFlavor::MariaDb);
     let trials: usize = args.iter().find_map(|a| a.parse().ok()).unwrap_or(5);
-    println!("bench failover: {} servers, {trials} trials of each, InstancePollSeconds 5 (the default)", flavor.name());
+    println!(
+        "bench failover: {} servers, {trials} trials of each, InstancePollSeconds 5 (the default), writer at {} rows/s",
+        flavor.name(),
+        1000 / WRITE_INTERVAL.as_millis().max(1)
+    );
     let (mut killed, mut stopped, mut fenced, mut gaps) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let mut lost_graceful = 0usize;
     for t in 1..=trials {
@@ -277,7 +284,16 @@ impl App {
         for r in [1, 2] {
             sb.wait_caught_up(r, 0, DEADLINE).await?;
         }
-        let specs: Vec<_> = (0..3).map(|i| sb.connect_spec(i, "app", "app_password")).collect();
+        // An application gives up on a statement after a while, as real ones do (the sandbox's
+        // 30 s would let one stuck statement stall a trial).
+        let specs: Vec<_> = (0..3)
+            .map(|i| {
+                let mut spec = sb.connect_spec(i, "app", "app_password");
+                spec.connect_timeout = Duration::from_secs(2);
+                spec.read_timeout = Duration::from_secs(2);
+                spec
+            })
+            .collect();
         let (stop, written) = (CancellationToken::new(), Arc::new(Mutex::new(Written::default())));
         let (token, shared) = (stop.clone(), written.clone());
         let task = tokio::spawn(async move {
@@ -285,7 +301,15 @@ impl App {
             // measured is the servers', not the application's reconnects.
             let mut conns: Vec<Option<TextConn>> = (0..specs.len()).map(|_| None).collect();
             let (mut next, mut target) = (1u64, 0usize);
+            // A steady rate: one row every WRITE_INTERVAL; a refused row is retried at once on
+            // the next server.
+            let mut pace = tokio::time::interval(WRITE_INTERVAL);
+            pace.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            let mut retrying = false;
             while !token.is_cancelled() {
+                if !retrying {
+                    pace.tick().await;
+                }
                 let port = specs[target].port;
                 if conns[target].is_none() {
                     shared.lock().unwrap_or_else(|p| p.into_inner()).doing = format!("connecting to {port}");
@@ -302,6 +326,7 @@ impl App {
                         r = c.exec(&insert) => r,
                     },
                     None => {
+                        retrying = true;
                         shared.lock().unwrap_or_else(|p| p.into_inner()).error = format!("cannot connect to {port}");
                         target = (target + 1) % specs.len();
                         tokio::time::sleep(Duration::from_millis(1)).await;
@@ -317,8 +342,16 @@ impl App {
                         }
                         w.last = Some(Instant::now());
                         next += 1;
+                        retrying = false;
+                    }
+                    Err(e) if e.to_string().contains("Duplicate entry") => {
+                        // An earlier attempt of this row timed out but committed: it exists,
+                        // unacknowledged. Go on with the next id.
+                        next += 1;
+                        retrying = false;
                     }
                     Err(e) => {
+                        retrying = true;
                         if e.is_unreachable() {
                             conns[target] = None;
                         }

@@ -144,13 +144,15 @@ pub fn describe(step: &RecoveryStep) -> String {
 
 type Sent = Result<Vec<String>, (Vec<String>, String)>;
 
-/// Runs `plan` (made from `verdict` on `view`) and records it.
+/// Runs `plan` (made from `verdict` on `view`) and records it. `prepared`: an executor whose
+/// connections the caller already opened (a takeover's), so that no login delays the steps.
 pub async fn execute(
     plan: &RecoveryPlan,
     verdict: &ReplicationAnalysis,
     view: &BTreeMap<InstanceKey, Instance>,
     settings: ExecSettings,
     intents: &Intents,
+    prepared: Option<Executor>,
 ) -> RecoveryRecord {
     let candidacy = plan.candidacy.as_ref();
     let record = RecoveryRecord {
@@ -175,7 +177,7 @@ pub async fn execute(
         hooks: Vec::new(),
     };
     let clock = Instant::now();
-    let mut exec = Executor::new(settings, view);
+    let mut exec = prepared.unwrap_or_else(|| Executor::new(settings, view));
     // Every live server the plan touches, connected at once before the first step.
     let live: BTreeSet<InstanceKey> = plan
         .steps

@@ -112,12 +112,14 @@ pub fn new_uid() -> String {
 }
 
 /// Runs the recovery `verdict` calls for: a dead primary's or a dead intermediate primary's.
+/// `prepared`: an executor with connections already open (see `execute`).
 pub async fn recover(
     services: &Services,
     settings: &WatchSettings,
     verdict: &ReplicationAnalysis,
     in_maintenance: &BTreeSet<InstanceKey>,
     trigger: &Trigger,
+    prepared: Option<crate::refactor::executor::Executor>,
 ) -> Result<Ran, NotRun> {
     let s = services;
     let key = &verdict.analyzed_instance_key;
@@ -174,7 +176,7 @@ pub async fn recover(
             match planned {
                 Err(e) => RecoveryRecord::not_run(verdict, format!("no recovery: {e}")),
                 Ok(plan) => {
-                    let record = execute(&plan, verdict, &view, settings.exec.clone(), &s.intents).await;
+                    let record = execute(&plan, verdict, &view, settings.exec.clone(), &s.intents, prepared).await;
                     let involved: BTreeSet<InstanceKey> =
                         plan.steps.iter().map(|st| st.server().clone()).filter(|k| k != key && !k.hostname.starts_with("//")).collect();
                     futures::future::join_all(involved.iter().map(|k| s.discovery.refresh(k))).await;

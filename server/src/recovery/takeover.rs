@@ -146,20 +146,25 @@ pub fn choose_designated(
 }
 
 /// A graceful takeover's recovery plan: the old primary (read-only, reachable) is not lost; it
-/// joins the successor as a replica right after the successor applied everything and before it
-/// is made writable (so the successor's binlog position then is exactly where the old primary
-/// continues, and the successor's channel still holds the credentials). Started when `start`.
+/// joins the successor as a replica while the successor's channel still holds the credentials
+/// (before RESET REPLICA ALL); at a binlog position, also before the successor takes writes, so
+/// that position is exactly where the old primary continues. Started when `start`.
 pub fn demote_in_plan(plan: &mut RecoveryPlan, old: &Instance, by_gtid: bool, start: bool) {
     let Some(successor) = plan.successor.clone() else { return };
     plan.steps.retain(|s| !matches!(s, RecoveryStep::DowntimeLost { on, .. } | RecoveryStep::DetachLostReplica { on } if on == &old.key));
     let position = if by_gtid { Position::Gtid } else { Position::BinlogOf(successor.clone()) };
     let join = RecoveryStep::Refactor(Step::JoinAsReplica { server: old.key.clone(), to: successor.clone(), position, credentials_from: successor.clone() });
-    let at = plan
-        .steps
-        .iter()
-        .position(|s| matches!(s, RecoveryStep::ResetReplicaAll { on } | RecoveryStep::SetWritable { on } if on == &successor))
-        .unwrap_or(plan.steps.len());
-    plan.steps.insert(at, join);
+    // By GTID the join's moment does not matter: it waits until the successor takes writes
+    // (the writes are stopped until then). At a binlog position it must come before them. Either
+    // way before RESET REPLICA ALL, while the successor's channel still holds the credentials.
+    let writable = |s: &RecoveryStep| matches!(s, RecoveryStep::SetWritable { on } if on == &successor);
+    let reset = |s: &RecoveryStep| matches!(s, RecoveryStep::ResetReplicaAll { on } if on == &successor);
+    let at = if by_gtid {
+        plan.steps.iter().position(reset).or_else(|| plan.steps.iter().position(writable).map(|i| i + 1))
+    } else {
+        plan.steps.iter().position(|s| writable(s) || reset(s))
+    };
+    plan.steps.insert(at.unwrap_or(plan.steps.len()), join);
     if start {
         plan.steps.push(RecoveryStep::Refactor(Step::StartReplica { on: old.key.clone() }));
     }
@@ -196,13 +201,19 @@ pub fn preview(view: &BTreeMap<InstanceKey, Instance>, designated: &InstanceKey,
     steps.push(step(&primary.key, format!("make {} read-only (writes stop here)", primary.key), fence));
     steps.push(step(designated, format!("wait until {designated} executed everything {} wrote (at most {wait_seconds} s)", primary.key), Vec::new()));
     steps.push(step(designated, format!("let {designated} apply what it fetched, then stop its SQL thread"), vec![dd.stop_replica_sql_thread().to_string()]));
-    let how = if joins_by_gtid(primary, d) { "by GTID" } else { "at its binlog position" };
-    steps.push(step(&primary.key, format!("make {} replicate from {designated} {how} (left stopped)", primary.key), vec!["<CHANGE REPLICATION SOURCE TO ... with the replication credentials>".into()]));
-    steps.push(step(designated, format!("make {designated} take writes"), {
+    let by_gtid = joins_by_gtid(primary, d);
+    let how = if by_gtid { "by GTID" } else { "at its binlog position" };
+    let join = step(&primary.key, format!("make {} replicate from {designated} {how} (left stopped)", primary.key), vec!["<CHANGE REPLICATION SOURCE TO ... with the replication credentials>".into()]);
+    let writable = step(designated, format!("make {designated} take writes"), {
         let mut v: Vec<String> = dd.set_super_read_only(false).into_iter().collect();
         v.push(dd.set_read_only(false));
         v
-    }));
+    });
+    if by_gtid {
+        steps.extend([writable, join]);
+    } else {
+        steps.extend([join, writable]);
+    }
     steps.push(step(designated, format!("make {designated} forget its source"), vec![dd.stop_replica().to_string(), dd.reset_replica_all().to_string()]));
     Ok(app::model::ops::Plan {
         operation: Kind::Graceful.name().into(),
@@ -240,7 +251,7 @@ pub async fn run(services: &Services, settings: &WatchSettings, refactor: &Refac
     let mut trigger = Trigger::Command { name: req.kind.name().to_string(), who: req.who.clone(), designated: designated.clone(), demote: None };
 
     if !req.kind.graceful() {
-        return finish(recover(s, settings, &verdict, &trigger).await?, None);
+        return finish(recover(s, settings, &verdict, &trigger, None).await?, None);
     }
 
     // Graceful: the designated replica, chosen now when the command let us choose.
@@ -306,7 +317,9 @@ pub async fn run(services: &Services, settings: &WatchSettings, refactor: &Refac
         exec.close().await;
         return Err(TakeoverError::Failed { message: format!("making {failed} read-only failed: {e}"), recovery: None });
     }
+    let stopped_writes = Instant::now();
     let caught_up = catch_up(&mut exec, &failed, &designated, Duration::from_secs(max_lag.max(1) as u64)).await;
+    tracing::info!(primary = %failed, designated = %designated, "read-only; {designated} caught up after {:?}", stopped_writes.elapsed());
     if let Err(e) = caught_up {
         let restored = restore_writable(&mut exec, &failed).await;
         exec.close().await;
@@ -317,10 +330,13 @@ pub async fn run(services: &Services, settings: &WatchSettings, refactor: &Refac
     // promotion does not rank by positions.
 
     trigger = Trigger::Command { name: req.kind.name().to_string(), who: req.who.clone(), designated: Some(designated.clone()), demote: Some((by_gtid, req.kind == Kind::GracefulAuto)) };
-    let ran = recover(s, settings, &verdict, &trigger).await;
+    // The recovery goes on with this executor's connections: no login while writes are stopped.
+    let ran = recover(s, settings, &verdict, &trigger, Some(exec)).await;
+    tracing::info!(primary = %failed, designated = %designated, "takeover recovery done {:?} after the writes stopped", stopped_writes.elapsed());
     let ran = match ran {
         Ok(ran) if ran.record.promoted => ran,
         other => {
+            let mut exec = Executor::new(settings.exec.clone(), &s.discovery.instances());
             let restored = restore_writable(&mut exec, &failed).await;
             exec.close().await;
             return match other {
@@ -329,7 +345,6 @@ pub async fn run(services: &Services, settings: &WatchSettings, refactor: &Refac
             };
         }
     };
-    exec.close().await;
     let mut ctx = ctx;
     ctx.is_successful = true;
     ctx.successor = Some(designated.clone());
@@ -357,10 +372,10 @@ fn finish(ran: super::run::Ran, demoted: Option<&InstanceKey>) -> Result<Done, T
     Ok(Done { recovery: ran.id, record: ran.record, message })
 }
 
-async fn recover(s: &Services, settings: &WatchSettings, verdict: &ReplicationAnalysis, trigger: &Trigger) -> Result<super::run::Ran, TakeoverError> {
+async fn recover(s: &Services, settings: &WatchSettings, verdict: &ReplicationAnalysis, trigger: &Trigger, prepared: Option<Executor>) -> Result<super::run::Ran, TakeoverError> {
     let in_maintenance: BTreeSet<InstanceKey> =
         s.intents.snapshot().active_maintenance(chrono::Utc::now()).into_iter().map(|w| w.instance.clone()).collect();
-    super::run::recover(s, settings, verdict, &in_maintenance, trigger).await.map_err(|e| match e {
+    super::run::recover(s, settings, verdict, &in_maintenance, trigger, prepared).await.map_err(|e| match e {
         NotRun::Blocked(by) => TakeoverError::Refused(format!("blocked by recovery {}", by.id)),
         NotRun::Store(e) => TakeoverError::Failed { message: format!("cannot register the recovery: {e}"), recovery: None },
     })
@@ -487,5 +502,20 @@ mod tests {
         assert_eq!(plan.steps[1], join, "before RESET REPLICA ALL (the credentials) and read_only=0 (the position)");
         assert!(!plan.steps.iter().any(|s| matches!(s, RecoveryStep::DowntimeLost { .. })), "the old primary is not lost");
         assert_eq!(plan.steps.last(), Some(&RecoveryStep::Refactor(Step::StartReplica { on: k("p") })));
+
+        // By GTID: after the successor takes writes (the join is not on the write path), still
+        // before its reset.
+        let mut plan = RecoveryPlan {
+            kind: super::super::plan::RecoveryKind::DeadPrimary,
+            failed: k("p"),
+            successor: Some(k("a")),
+            candidacy: None,
+            steps: vec![RecoveryStep::SetWritable { on: k("a") }, RecoveryStep::ResetReplicaAll { on: k("a") }],
+            moved: Vec::new(),
+            lost: Vec::new(),
+        };
+        demote_in_plan(&mut plan, &old, true, false);
+        let join = RecoveryStep::Refactor(Step::JoinAsReplica { server: k("p"), to: k("a"), position: Position::Gtid, credentials_from: k("a") });
+        assert_eq!(plan.steps, vec![RecoveryStep::SetWritable { on: k("a") }, join, RecoveryStep::ResetReplicaAll { on: k("a") }]);
     }
 }

@@ -198,7 +198,7 @@ impl Watch {
                     continue;
                 }
             }
-            match recover(&self.services, &self.settings, &verdict, &in_maintenance, &Trigger::Automated).await {
+            match recover(&self.services, &self.settings, &verdict, &in_maintenance, &Trigger::Automated, None).await {
                 Ok(_) => {}
                 Err(NotRun::Blocked(by)) => {
                     let why = format!(

@@ -4,7 +4,7 @@
 
 use crate::config::Config;
 use crate::node::{start, stop_signal, Listeners};
-use crate::sandbox::{Sandbox, SandboxFlavor, SandboxOptions, Shape, TOPOLOGY_PASSWORD, TOPOLOGY_USER};
+use crate::sandbox::{Sandbox, SandboxFlavor, SandboxOptions, Shape, REPLICATION_PASSWORD, REPLICATION_USER, TOPOLOGY_PASSWORD, TOPOLOGY_USER};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
@@ -26,6 +26,9 @@ pub fn demo_config(listen: &str, data_dir: &std::path::Path) -> Result<Config, S
         "DetectInstanceAliasQuery": "SELECT CONCAT('mysql', @@global.server_id)",
         "RecoverMasterClusterFilters": ["*"],
         "RecoverIntermediateMasterClusterFilters": ["*"],
+        // A takeover makes the old primary a replica: MariaDB does not reveal the channel's
+        // password, so the demo says which account its replicas use.
+        "ReplicationCredentialsQuery": format!("SELECT '{REPLICATION_USER}', '{REPLICATION_PASSWORD}'"),
     });
     crate::config::parse(&json.to_string(), "demo configuration").map(|l| l.config).map_err(|e| e.to_string())
 }

@@ -1,13 +1,15 @@
 //! The sandbox harness against real servers: MariaDB from the host's packages and Oracle MySQL
 //! from the chroot built by scripts/prepare-mysql-rootfs.sh.
 
+mod common;
+
+use common::process_gone;
 use server::mysql::dialect::replica_status_column_names;
 use server::mysql::TextRow;
 use server::sandbox::{
     Sandbox, SandboxError, SandboxFlavor, SandboxOptions, Shape, ADMIN_PASSWORD, ADMIN_USER, REPLICATION_USER,
     TOPOLOGY_PASSWORD, TOPOLOGY_USER,
 };
-use std::io::BufRead;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -43,13 +45,6 @@ async fn assert_replicates_from(sb: &Sandbox, i: usize, source: usize) {
     assert_eq!(col(row, "Replica_SQL_Running"), "Yes", "server {i} SQL thread: {:?}", row.text(&["Last_SQL_Error"]));
 }
 
-fn process_gone(pid: u32) -> bool {
-    // A zombie (state Z) is dead too: its parent may be an init that does not reap.
-    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-        Err(_) => true,
-        Ok(stat) => stat.rsplit(')').next().and_then(|rest| rest.split_whitespace().next()) == Some("Z"),
-    }
-}
 
 async fn primary_with_replicas(flavor: SandboxFlavor) {
     Sandbox::prepare(flavor).await.unwrap();
@@ -235,69 +230,6 @@ fn a_sandbox_in_a_thread_that_panics_leaves_no_process() {
         assert!(process_gone(pid), "server process {pid} survived the panic");
     }
     assert!(!dir.exists());
-}
-
-/// The servers `orchestrator demo` started, found as its child processes: (pids, sandbox dir).
-fn demo_servers(demo_pid: u32) -> (Vec<u32>, PathBuf) {
-    let mut pids = Vec::new();
-    let mut dir = PathBuf::new();
-    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else { continue };
-        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else { continue };
-        let ppid = stat.rsplit_once(')').and_then(|(_, rest)| rest.split_whitespace().nth(1)).and_then(|p| p.parse::<u32>().ok());
-        if ppid != Some(demo_pid) {
-            continue;
-        }
-        pids.push(pid);
-        let cmdline = std::fs::read_to_string(format!("/proc/{pid}/cmdline")).unwrap_or_default();
-        if let Some(cnf) = cmdline.split('\0').find_map(|a| a.strip_prefix("--defaults-file=")) {
-            // <sandbox dir>/<server name>/my.cnf
-            dir = PathBuf::from(cnf).parent().and_then(|p| p.parent()).unwrap().to_path_buf();
-        }
-    }
-    (pids, dir)
-}
-
-/// `orchestrator demo` killed with SIGKILL (no chance to clean up): its servers die with it, and
-/// the next sandbox start removes what it left on disk.
-#[tokio::test]
-async fn servers_die_with_their_killed_owner_and_the_next_start_removes_its_directory() {
-    Sandbox::prepare(SandboxFlavor::MariaDb).await.unwrap();
-    let mut demo = std::process::Command::new(env!("CARGO_BIN_EXE_orchestrator"))
-        .arg("demo")
-        .env("ORCHESTRATOR_DEMO_LISTEN", "127.0.0.1:0")
-        .stderr(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let demo_pid = demo.id();
-    let stderr = demo.stderr.take().unwrap();
-    let ready = tokio::task::spawn_blocking(move || {
-        let mut lines = std::io::BufReader::new(stderr).lines().map_while(Result::ok);
-        lines.any(|l| l.starts_with("Web UI:"))
-    });
-    match tokio::time::timeout(Duration::from_secs(120), ready).await {
-        Ok(Ok(true)) => {}
-        other => {
-            let _ = demo.kill();
-            panic!("the demo did not come up: {other:?}");
-        }
-    }
-    let (pids, dir) = demo_servers(demo_pid);
-    assert_eq!(pids.len(), 3, "the demo runs three servers");
-    assert!(dir.exists());
-
-    demo.kill().unwrap();
-    demo.wait().unwrap();
-    let deadline = Instant::now() + WAIT;
-    while !pids.iter().all(|p| process_gone(*p)) {
-        assert!(Instant::now() < deadline, "servers {pids:?} outlived their killed owner");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    assert!(dir.exists(), "nobody should have removed the dead owner's directory yet");
-    let next = Sandbox::start(SandboxOptions::new(SandboxFlavor::MariaDb, 1, Shape::Standalone)).await.unwrap();
-    assert!(!dir.exists(), "Sandbox::start did not remove the stale {}", dir.display());
-    drop(next);
 }
 
 #[tokio::test]

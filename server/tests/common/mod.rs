@@ -143,3 +143,12 @@ pub async fn scalar(sandbox: &Sandbox, i: usize, sql: &str) -> String {
     let rows = sandbox.query(i, sql).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
     rows.first().and_then(|r| r.at(0)).unwrap_or("").to_string()
 }
+
+/// Whether process `pid` is gone. A zombie (state Z) is dead too: its parent may be an init
+/// that does not reap.
+pub fn process_gone(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Err(_) => true,
+        Ok(stat) => stat.rsplit(')').next().and_then(|rest| rest.split_whitespace().next()) == Some("Z"),
+    }
+}

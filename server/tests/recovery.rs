@@ -10,7 +10,7 @@
 
 mod common;
 
-use common::{replica_status, wait_for, TestNode};
+use common::{replica_status, wait_for, wait_for_probes, TestNode};
 use serde_json::{json, Value};
 use server::sandbox::{Sandbox, SandboxFlavor, SandboxOptions, Shape};
 use std::time::{Duration, Instant};
@@ -348,15 +348,13 @@ async fn a_cut_path_to_the_primary_is_not_a_failover(flavor: SandboxFlavor) {
             .then_some(())
     })
     .await;
-    // A recovery takes well under a second here (see a_killed_primary_is_replaced): 3 s of
-    // nothing is nothing.
-    let until = Instant::now() + Duration::from_secs(3);
-    while Instant::now() < until {
-        assert!(writable(&sb, 0).await, "the primary stays writable");
-        for r in [1, 2] {
-            assert!(!writable(&sb, r).await && replicates_from(&sb, r, 0).await, "{} was moved although its primary is fine", sb.key(r));
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
+    // A recovery takes well under a second here (see a_killed_primary_is_replaced). While the
+    // node probes the primary and its replicas 20 more times (the replicas every 200 ms now
+    // that their source fails), nothing moves.
+    wait_for_probes(&node, 20).await;
+    assert!(writable(&sb, 0).await, "the primary stays writable");
+    for r in [1, 2] {
+        assert!(!writable(&sb, r).await && replicates_from(&sb, r, 0).await, "{} was moved although its primary is fine", sb.key(r));
     }
     let (_, recoveries) = node.api("audit-recovery").await;
     assert_eq!(recoveries, json!([]), "no recovery registered");
@@ -413,13 +411,11 @@ async fn without_filters_nothing_recovers(flavor: SandboxFlavor) {
             .then_some(())
     })
     .await;
-    // Recovery would take well under a second here: 3 s of nothing is nothing.
-    let until = Instant::now() + Duration::from_secs(3);
-    while Instant::now() < until {
-        for r in [1, 2] {
-            assert!(!writable(&sb, r).await, "{} became writable with no RecoverMasterClusterFilters", sb.key(r));
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
+    // Recovery would take well under a second here: while the node probes 20 more times,
+    // nothing may become writable.
+    wait_for_probes(&node, 20).await;
+    for r in [1, 2] {
+        assert!(!writable(&sb, r).await, "{} became writable with no RecoverMasterClusterFilters", sb.key(r));
     }
     let (_, audit) = node.api("audit").await;
     assert!(audit.as_array().is_some_and(|a| a.iter().all(|e| e["AuditType"] != "recover-dead-master")), "{audit:#}");

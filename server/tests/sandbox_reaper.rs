@@ -11,7 +11,7 @@ use common::process_gone;
 use server::sandbox::{Sandbox, SandboxFlavor, SandboxOptions, Shape};
 use std::io::BufRead;
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const WAIT: Duration = Duration::from_secs(30);
 
@@ -67,11 +67,10 @@ async fn servers_die_with_their_killed_owner_and_the_next_start_removes_its_dire
 
     demo.kill().unwrap();
     demo.wait().unwrap();
-    let deadline = Instant::now() + WAIT;
-    while !pids.iter().all(|p| process_gone(*p)) {
-        assert!(Instant::now() < deadline, "servers {pids:?} outlived their killed owner");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    common::wait_for(WAIT, &format!("servers {pids:?} to die with their killed owner"), || async {
+        pids.iter().all(|p| process_gone(*p)).then_some(())
+    })
+    .await;
     assert!(dir.exists(), "nobody should have removed the dead owner's directory yet");
     let next = Sandbox::start(SandboxOptions::new(SandboxFlavor::MariaDb, 1, Shape::Standalone)).await.unwrap();
     assert!(!dir.exists(), "Sandbox::start did not remove the stale {}", dir.display());

@@ -20,7 +20,7 @@ use crate::refactor::executor::ExecSettings;
 use crate::store::{NewDetection, Store};
 use app::model::analysis::{CodeAction, ReplicationAnalysis};
 use app::model::InstanceKey;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
 
@@ -67,7 +67,7 @@ pub struct Services {
 /// Starts the loop; it ends when `cancel` is cancelled (a recovery under way finishes first).
 pub fn spawn(services: Services, settings: WatchSettings, cancel: CancellationToken) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
-        let mut watch = Watch { services, settings, noted: HashMap::new() };
+        let mut watch = Watch { services, settings, noted: HashMap::new(), detected: HashSet::new() };
         let mut ticker = tokio::time::interval(INTERVAL);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
@@ -153,6 +153,9 @@ struct Watch {
     /// (failed server, reason) → when its blocked record was last written, so a lasting block
     /// is logged once and its record refreshed every `BLOCKED_REFRESH`, not every 100 ms.
     noted: HashMap<(InstanceKey, String), Instant>,
+    /// Failing servers whose detection this process registered (or found active): not asked
+    /// of the store again every 100 ms while the failure lasts.
+    detected: HashSet<InstanceKey>,
 }
 
 impl Watch {
@@ -165,6 +168,7 @@ impl Watch {
         let entries = s.analyzer.analyze(view.values(), in_maintenance.clone(), now, hints);
         let dead: Vec<ReplicationAnalysis> = entries.into_iter().filter(calls_for_recovery).collect();
         let failing: Vec<InstanceKey> = dead.iter().map(|e| e.analyzed_instance_key.clone()).collect();
+        self.detected.retain(|k| failing.contains(k));
         let before = self.noted.len();
         self.noted.retain(|(k, _), _| failing.contains(k));
         if self.noted.len() != before {
@@ -217,7 +221,10 @@ impl Watch {
 
     /// Registers the detection of `verdict` (once per period) and runs the detection hooks in
     /// the background: they must not delay the recovery.
-    async fn detect(&self, verdict: &ReplicationAnalysis) {
+    async fn detect(&mut self, verdict: &ReplicationAnalysis) {
+        if !self.detected.insert(verdict.analyzed_instance_key.clone()) {
+            return;
+        }
         let s = &self.services;
         let now = chrono::Utc::now();
         let d = NewDetection {
@@ -250,7 +257,11 @@ impl Watch {
                 });
             }
             Ok(None) => {}
-            Err(e) => tracing::error!(error = %e, "registering a failure detection failed"),
+            Err(e) => {
+                // Asked again on the next pass.
+                self.detected.remove(&d.failed);
+                tracing::error!(error = %e, "registering a failure detection failed");
+            }
         }
     }
 

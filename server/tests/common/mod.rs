@@ -111,6 +111,15 @@ where
     }
 }
 
+/// Waits until `node` has probed its servers `probes` more times: for checks that something
+/// does NOT happen, the node's own progress bounds the window instead of a fixed sleep (its
+/// recovery loop analyzes after every probe result, every 100 ms).
+pub async fn wait_for_probes(node: &TestNode, probes: u64) {
+    let count = || async { node.api("discovery-metrics").await.1["Probes"].as_u64().unwrap_or(0) };
+    let from = count().await;
+    wait_for(Duration::from_secs(60), &format!("{probes} more probes"), || async { (count().await >= from + probes).then_some(()) }).await;
+}
+
 /// The built `orchestrator` binary.
 pub fn orchestrator_bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_orchestrator"))

@@ -22,7 +22,7 @@ async fn dashboard_lists_the_cluster_and_follows_a_stopped_replica() -> anyhow::
         "DetectInstanceAliasQuery": "SELECT CONCAT('mysql', @@global.server_id)",
     });
     let config = server::config::parse(&config.to_string(), "e2e")?.config;
-    let node = server::start(config, server::Listeners { http: TcpListener::bind("127.0.0.1:0").await? }, CancellationToken::new()).await?;
+    let node = server::start(config, server::Listeners { http: TcpListener::bind("127.0.0.1:0").await?, raft: None }, CancellationToken::new()).await?;
     node.discovery.discover(&sandbox.key(0)).await?;
     let url = format!("http://{}/", node.addr);
     let cluster = sandbox.key(0).to_string();

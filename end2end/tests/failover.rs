@@ -28,7 +28,7 @@ async fn a_failover_redraws_the_open_graph_and_is_listed_with_its_timeline() -> 
         "DetectInstanceAliasQuery": "SELECT CONCAT('mysql', @@global.server_id)",
     });
     let config = server::config::parse(&config.to_string(), "e2e")?.config;
-    let node = server::start(config, server::Listeners { http: TcpListener::bind("127.0.0.1:0").await? }, CancellationToken::new()).await?;
+    let node = server::start(config, server::Listeners { http: TcpListener::bind("127.0.0.1:0").await?, raft: None }, CancellationToken::new()).await?;
     node.discovery.discover(&sandbox.key(0)).await?;
     let base = format!("http://{}", node.addr);
     let cluster = sandbox.key(0).to_string();
@@ -120,7 +120,7 @@ async fn dropping_a_replica_on_the_primarys_strip_runs_a_graceful_takeover() -> 
         "ReplicationCredentialsQuery": format!("SELECT '{}', '{}'", server::sandbox::REPLICATION_USER, server::sandbox::REPLICATION_PASSWORD),
     });
     let config = server::config::parse(&config.to_string(), "e2e")?.config;
-    let node = server::start(config, server::Listeners { http: TcpListener::bind("127.0.0.1:0").await? }, CancellationToken::new()).await?;
+    let node = server::start(config, server::Listeners { http: TcpListener::bind("127.0.0.1:0").await?, raft: None }, CancellationToken::new()).await?;
     node.discovery.discover(&sandbox.key(0)).await?;
     let base = format!("http://{}", node.addr);
     let cluster = sandbox.key(0).to_string();

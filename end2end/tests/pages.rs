@@ -24,7 +24,7 @@ async fn start_node(dir: &std::path::Path, read_only: bool, shutdown: Cancellati
     });
     let config = server::config::parse(&config.to_string(), "e2e")?.config;
     let listener = TcpListener::bind("127.0.0.1:0").await?;
-    Ok(server::start(config, server::Listeners { http: listener }, shutdown).await?)
+    Ok(server::start(config, server::Listeners { http: listener, raft: None }, shutdown).await?)
 }
 
 /// Text of the first element matching `css`, once there is one.

@@ -94,7 +94,7 @@ async fn drag_to_relocate_refusals_keyboard_and_live_problems() -> anyhow::Resul
     });
     let config = server::config::parse(&config.to_string(), "e2e")?.config;
     let shutdown = CancellationToken::new();
-    let node = server::start(config, server::Listeners { http: TcpListener::bind("127.0.0.1:0").await? }, shutdown.clone()).await?;
+    let node = server::start(config, server::Listeners { http: TcpListener::bind("127.0.0.1:0").await?, raft: None }, shutdown.clone()).await?;
     node.discovery.discover(&sandbox.key(0)).await?;
     let cluster = sandbox.key(0).to_string();
     let url = format!("http://{}/cluster/{}", node.addr, cluster.replace(':', "%3A"));

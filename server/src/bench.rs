@@ -83,7 +83,7 @@ async fn discovery(args: &[&str]) -> anyhow::Result<()> {
             let config = crate::config::parse(&node_config(poll, dir.path(), "127.0.0.1:0").to_string(), "bench")?.config;
             let listener = TcpListener::bind("127.0.0.1:0").await?;
             let shutdown = CancellationToken::new();
-            let node = start(config, Listeners { http: listener }, shutdown.clone()).await?;
+            let node = start(config, Listeners { http: listener, raft: None }, shutdown.clone()).await?;
             let base = format!("http://{}/api", node.addr);
             let t0 = Instant::now();
             let r: Value = http.get(format!("{base}/discover/{}/{}", primary.hostname, primary.port)).send().await?.json().await?;

@@ -13,6 +13,7 @@
 //! - `http`:      the orchestrator-compatible JSON API and the web UI.
 //! - `refactor`:  topology operations: rules, plans, dry runs, execution with rollback, audit.
 //! - `recovery`:  recovery planning, a pure function of snapshot + verdict + policy to a plan.
+//! - `raft`:      replicated state: one write path, carried by openraft between nodes.
 //! - `node`:      `start`: one node (store, discovery, HTTP) under one cancellation token.
 //! - `cli`:       `orchestrator -c <command>`, a thin client of the API; `orchestrator http`.
 //! - `sandbox`:   real MariaDB / MySQL servers on loopback ports for tests and the demo.
@@ -29,6 +30,7 @@ pub mod http;
 pub mod intents;
 pub mod mysql;
 pub mod node;
+pub mod raft;
 pub mod recovery;
 pub mod refactor;
 pub mod sandbox;

@@ -9,6 +9,8 @@ use crate::intents::{IntentSettings, Intents};
 use crate::mysql::probe::{HostnameMethod, ProbeSettings, SiteQueries};
 use crate::refactor::executor::ExecSettings;
 use crate::refactor::{Refactor, RefactorSettings};
+use crate::raft::consensus::RaftSettings;
+use crate::raft::{Command, Consensus, Event, Listener, Peer, Replicated};
 use crate::store::Store;
 use app::rules::RuleSettings;
 use crate::topology::ascii::AsciiSettings;
@@ -25,6 +27,15 @@ use tokio_util::sync::CancellationToken;
 /// Sockets the node serves on, bound by the caller (tests bind port 0).
 pub struct Listeners {
     pub http: TcpListener,
+    /// Raft RPCs from the other nodes (`RaftBind`); required when `RaftEnabled`.
+    pub raft: Option<TcpListener>,
+}
+
+impl Listeners {
+    /// HTTP only (no raft).
+    pub fn http(http: TcpListener) -> Listeners {
+        Listeners { http, raft: None }
+    }
 }
 
 /// Why a node could not start.
@@ -36,6 +47,10 @@ pub enum StartError {
     UnsupportedBackend,
     #[error("cannot read the listener's address: {0}")]
     Listener(std::io::Error),
+    #[error("RaftEnabled is true but no raft listener was given")]
+    NoRaftListener,
+    #[error("{0}")]
+    Raft(#[from] crate::raft::consensus::RaftStartError),
 }
 
 /// A running node.
@@ -46,6 +61,8 @@ pub struct Node {
     pub store: Store,
     /// Maintenance, downtime, promotion rules and tags.
     pub intents: Intents,
+    /// Replicated state (and the raft node, when enabled).
+    pub replicated: Replicated,
     serving: tokio::task::JoinHandle<()>,
     /// The recovery loop.
     recovering: tokio::task::JoinHandle<()>,
@@ -76,9 +93,10 @@ impl Node {
 /// Starts a node. Returns once the store is open, discovery runs and HTTP is being served.
 pub async fn start(config: Config, listeners: Listeners, shutdown: CancellationToken) -> Result<Node, StartError> {
     let store = match config.backend() {
-        Backend::Sqlite => Store::open_sqlite(&config.sqlite_path()).await?,
+        Backend::Sqlite => Store::open_sqlite(&store_path(&config)).await?,
         Backend::MySql => return Err(StartError::UnsupportedBackend),
     };
+    let replicated = if config.raft.raft_enabled { Replicated::for_raft(store.clone()) } else { Replicated::new(store.clone()) };
     let discovery = Discovery::start(discovery_settings(&config), store.clone(), shutdown.child_token()).await?;
     for seed in &config.discovery.discovery_seeds {
         match InstanceKey::parse(seed, config.default_instance_port()) {
@@ -90,7 +108,25 @@ pub async fn start(config: Config, listeners: Listeners, shutdown: CancellationT
             Err(e) => tracing::warn!(seed = %seed, error = %e, "invalid DiscoverySeeds entry"),
         }
     }
-    let intents = Intents::start(store.clone(), discovery.clone(), intent_settings(&config), shutdown.child_token()).await?;
+    // Servers operators asked to discover (replicated): a restarted node probes them at once,
+    // whatever its observed cache holds.
+    for seed in store.discovery_seeds().await? {
+        if discovery.resolve_known(&seed).is_none() {
+            if let Err(e) = discovery.discover_async(&seed) {
+                tracing::warn!(%seed, error = %e, "replicated discovery seed not used");
+            }
+        }
+    }
+    let intents = Intents::start(replicated.clone(), discovery.clone(), intent_settings(&config), shutdown.child_token()).await?;
+    replicated.set_listener(views_listener(intents.clone(), discovery.clone(), store.clone()));
+    let addr = listeners.http.local_addr().map_err(StartError::Listener)?;
+    if config.raft.raft_enabled {
+        let raft_listener = listeners.raft.ok_or(StartError::NoRaftListener)?;
+        let settings = raft_settings(&config, addr);
+        tracing::info!(raft = %settings.me.raft, api = %settings.me.api, nodes = ?settings.nodes, "starting raft");
+        let consensus = Consensus::start(settings, replicated.clone(), raft_listener, shutdown.child_token()).await?;
+        replicated.attach(consensus);
+    }
     let refactor = Refactor::new(discovery.clone(), store.clone(), refactor_settings(&config));
     let analyzer = crate::analysis::Analyzer::new(crate::analysis::AnalysisSettings::from_config(&config));
     let services = crate::recovery::watch::Services {
@@ -98,11 +134,13 @@ pub async fn start(config: Config, listeners: Listeners, shutdown: CancellationT
         analyzer: analyzer.clone(),
         intents: intents.clone(),
         store: store.clone(),
+        replicated: replicated.clone(),
     };
     let recovery = Arc::new(watch_settings(&config));
     let fencing = crate::recovery::fence::spawn(services.clone(), recovery.exec.clone(), true, shutdown.child_token());
     let recovering = crate::recovery::watch::spawn(services, (*recovery).clone(), shutdown.child_token());
     let state = AppState {
+        replicated: replicated.clone(),
         recovery,
         discovery: discovery.clone(),
         store: store.clone(),
@@ -114,7 +152,6 @@ pub async fn start(config: Config, listeners: Listeners, shutdown: CancellationT
         shutdown: shutdown.clone(),
     };
     let router = http::router(state, http::default_site_root());
-    let addr = listeners.http.local_addr().map_err(StartError::Listener)?;
     let stop = shutdown.clone();
     let serving = tokio::spawn(async move {
         let served = axum::serve(listeners.http, router).with_graceful_shutdown(async move { stop.cancelled().await }).await;
@@ -123,8 +160,81 @@ pub async fn start(config: Config, listeners: Listeners, shutdown: CancellationT
         }
     });
     tracing::info!(%addr, "orchestrator node serving");
-    Ok(Node { addr, discovery, store, intents, serving, recovering, fencing, shutdown })
+    Ok(Node { addr, discovery, store, intents, replicated, serving, recovering, fencing, shutdown })
 }
+
+/// Keeps the node's in-memory views in step with the replicated state, on every node.
+fn views_listener(intents: Intents, discovery: Discovery, store: Store) -> Listener {
+    Arc::new(move |event: Event<'_>| match event {
+        Event::Applied(Command::Intent { command }) => intents.absorb(command),
+        Event::Applied(Command::SetClusterAlias { cluster, alias }) => discovery.show_cluster_alias(cluster, alias),
+        Event::Applied(Command::Discover { instance }) => {
+            if discovery.resolve_known(instance).is_none() {
+                if let Err(e) = discovery.discover_async(instance) {
+                    tracing::warn!(%instance, error = %e, "a replicated discover was not started here");
+                }
+            }
+        }
+        Event::Applied(Command::Forget { instances }) => {
+            let (discovery, keys) = (discovery.clone(), instances.clone());
+            tokio::spawn(async move {
+                if let Err(e) = discovery.forget(&keys).await {
+                    tracing::error!(error = %e, "a replicated forget failed here");
+                }
+            });
+        }
+        Event::Applied(_) => {}
+        Event::Restored => {
+            let (intents, discovery, store) = (intents.clone(), discovery.clone(), store.clone());
+            tokio::spawn(async move {
+                match store.discovery_seeds().await {
+                    Ok(seeds) => seeds.iter().filter(|k| discovery.resolve_known(k).is_none()).for_each(|k| {
+                        let _ = discovery.discover_async(k);
+                    }),
+                    Err(e) => tracing::error!(error = %e, "reading discovery seeds after a raft snapshot failed"),
+                }
+                if let Err(e) = intents.reload().await {
+                    tracing::error!(error = %e, "reloading intents after a raft snapshot failed");
+                }
+                match store.cluster_aliases().await {
+                    Ok(aliases) => aliases.iter().for_each(|(c, a)| discovery.show_cluster_alias(c, a)),
+                    Err(e) => tracing::error!(error = %e, "reloading cluster aliases after a raft snapshot failed"),
+                }
+            });
+        }
+    })
+}
+
+/// This node's raft identity and peers. `HTTPAdvertise` when set, else the raft host and the
+/// port HTTP really listens on.
+pub fn raft_settings(config: &Config, http: SocketAddr) -> RaftSettings {
+    let me = config.raft_advertise_addr().to_ascii_lowercase();
+    let api = if config.raft.http_advertise.is_empty() {
+        let host = me.rsplit_once(':').map(|(h, _)| h.to_string()).unwrap_or_else(|| me.clone());
+        format!("http://{host}:{}", http.port())
+    } else {
+        config.raft.http_advertise.clone()
+    };
+    RaftSettings {
+        me: Peer { raft: me, api },
+        bind: config.raft_bind_addr(),
+        nodes: config.raft_peer_addrs().into_iter().map(|n| n.to_ascii_lowercase()).collect(),
+        secret: config.raft.raft_secret.expose().to_string(),
+    }
+}
+
+/// The node's database. With raft it holds the raft log and the replicated state, so it lives
+/// in `RaftDataDir` (a node's identity, like its raft address): emptying that directory is
+/// what makes a node rejoin from scratch. Without raft, `SQLite3DataFile`.
+pub fn store_path(config: &Config) -> PathBuf {
+    if config.raft.raft_enabled && !config.raft.raft_data_dir.is_empty() {
+        return PathBuf::from(&config.raft.raft_data_dir).join(RAFT_STORE_FILE);
+    }
+    config.sqlite_path()
+}
+
+/// The database file inside `RaftDataDir`.
+pub const RAFT_STORE_FILE: &str = "orchestrator.sqlite3";
 
 /// What discovery takes from the configuration.
 pub fn discovery_settings(config: &Config) -> DiscoverySettings {
@@ -246,7 +356,7 @@ fn api_settings(config: &Config) -> ApiSettings {
         hostname: local_hostname(),
         token: format!("{:016x}", rand::random::<u64>()),
         started_at: chrono::Utc::now(),
-        backend_description: format!("sqlite:{}", config.sqlite_path().display()),
+        backend_description: format!("sqlite:{}", store_path(config).display()),
         recovery_block_seconds: config.recovery.recovery_period_block_seconds,
         observe_only_default: config.recovery.recovery_observe_only,
     }
@@ -286,6 +396,22 @@ pub async fn run_http(inv: &crate::cli::Invocation) -> i32 {
         },
         None => Config::default(),
     };
+    let mut config = config;
+    let identity = crate::config::IdentityOverrides {
+        listen_address: inv.listen_address.clone(),
+        raft_bind: inv.raft_bind.clone(),
+        raft_advertise: inv.raft_advertise.clone(),
+        raft_data_dir: inv.raft_data_dir.clone(),
+        http_advertise: inv.http_advertise.clone(),
+        sqlite_data_file: inv.sqlite_data_file.clone(),
+    };
+    if let Err(e) = crate::config::apply_identity(&mut config, &identity) {
+        eprintln!("orchestrator: {e}");
+        return crate::config::ConfigError::EXIT_STATUS;
+    }
+    if let Some(raft_file) = config.raft_file() {
+        eprintln!("orchestrator: raft settings from {}", raft_file.display());
+    }
     let addr = config.listen_addr();
     let listener = match TcpListener::bind(&addr).await {
         Ok(l) => l,
@@ -294,10 +420,22 @@ pub async fn run_http(inv: &crate::cli::Invocation) -> i32 {
             return 1;
         }
     };
+    let raft = if config.raft.raft_enabled {
+        let bind = config.raft_bind_addr();
+        match TcpListener::bind(&bind).await {
+            Ok(l) => Some(l),
+            Err(e) => {
+                eprintln!("orchestrator: cannot listen for raft on {bind} (RaftBind): {e}");
+                return 1;
+            }
+        }
+    } else {
+        None
+    };
     let shutdown = CancellationToken::new();
     // Installed before serving, so that a SIGTERM arriving during start-up stops gracefully.
     let signalled = stop_signal();
-    let node = match start(config, Listeners { http: listener }, shutdown.clone()).await {
+    let node = match start(config, Listeners { http: listener, raft }, shutdown.clone()).await {
         Ok(n) => n,
         Err(e) => {
             eprintln!("orchestrator: {e}");

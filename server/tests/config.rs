@@ -137,6 +137,7 @@ const PRODUCTION: &str = r#"{
   "RaftAdvertise": "10.0.0.2",
   "DefaultRaftPort": 10008,
   "RaftNodes": ["10.0.0.1", "10.0.0.2", "10.0.0.3"],
+  "RaftSecret": "a-shared-secret-of-32-characters",
   "HTTPAdvertise": "http://10.0.0.2:3000"
 }
 "#;

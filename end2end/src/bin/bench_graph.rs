@@ -38,7 +38,7 @@ async fn main() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let config = serde_json::json!({ "SQLite3DataFile": dir.path().join("bench.sqlite3") });
     let config = server::config::parse(&config.to_string(), "bench")?.config;
-    let node = server::start(config, server::Listeners { http: TcpListener::bind("127.0.0.1:0").await? }, CancellationToken::new()).await?;
+    let node = server::start(config, server::Listeners { http: TcpListener::bind("127.0.0.1:0").await?, raft: None }, CancellationToken::new()).await?;
     let url = format!("http://{}/bench/graph?servers={servers}", node.addr);
     let outcome = Browser::run(|client| async move {
         let mut runs = Vec::new();

@@ -137,7 +137,7 @@ impl Trial {
             "ReplicationCredentialsQuery": format!("SELECT '{REPLICATION_USER}', '{REPLICATION_PASSWORD}'"),
         });
         let config = crate::config::parse(&config.to_string(), "bench")?.config;
-        let node = start(config, Listeners { http: TcpListener::bind("127.0.0.1:0").await? }, CancellationToken::new()).await?;
+        let node = start(config, Listeners { http: TcpListener::bind("127.0.0.1:0").await?, raft: None }, CancellationToken::new()).await?;
         node.discovery.discover(&sb.key(0)).await?;
         let base = format!("http://{}/api", node.addr);
         wait(|| async { (node.discovery.instances().values().filter(|i| i.is_last_check_valid && i.cluster_name == sb.key(0).to_string()).count() == 3).then_some(()) }).await?;

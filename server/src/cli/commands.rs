@@ -40,7 +40,8 @@ pub static COMMANDS: &[CommandSpec] = &[
     CommandSpec { name: "version", aliases: &[], summary: "Print the version", usage: "" },
 ];
 
-/// Every command: information commands, operations and checks, intents, `sql`, analysis.
+/// Every command: information commands, operations and checks, intents, `sql`, analysis,
+/// recovery, raft.
 pub fn all() -> impl Iterator<Item = &'static CommandSpec> {
     COMMANDS
         .iter()
@@ -49,6 +50,7 @@ pub fn all() -> impl Iterator<Item = &'static CommandSpec> {
         .chain(super::sql::COMMANDS.iter())
         .chain(super::analysis::COMMANDS.iter())
         .chain(super::recovery::COMMANDS.iter())
+        .chain(super::raft::COMMANDS.iter())
 }
 
 /// Whether `spec` is one of `table`'s entries.

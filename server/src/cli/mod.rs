@@ -13,6 +13,7 @@
 //! - `sql`:      `sql`: one read-only statement, printed as a table.
 //! - `analysis`: `replication-analysis`: failures and structure warnings, one line each.
 //! - `recovery`: acknowledgements, the global switch, observe-only, recovery records.
+//! - `raft`:     the raft group: leader, health, status, peers, membership, snapshots.
 //! - here:       argument parsing and dispatch.
 
 pub mod analysis;
@@ -20,6 +21,7 @@ pub mod client;
 pub mod commands;
 pub mod intents;
 pub mod ops;
+pub mod raft;
 pub mod recovery;
 pub mod sql;
 
@@ -83,6 +85,24 @@ pub struct Invocation {
     pub verbose: bool,
     #[arg(long)]
     pub quiet: bool,
+    /// `http`: this node's HTTP listener, `[host]:port` (`ListenAddress`).
+    #[arg(long = "listen-address", env = "ORCHESTRATOR_LISTEN_ADDRESS")]
+    pub listen_address: Option<String>,
+    /// `http`: this node's raft listener, `host[:port]` (`RaftBind`).
+    #[arg(long = "raft-bind", env = "ORCHESTRATOR_RAFT_BIND")]
+    pub raft_bind: Option<String>,
+    /// `http`: the raft address peers use for this node (`RaftAdvertise`; default `RaftBind`).
+    #[arg(long = "raft-advertise", env = "ORCHESTRATOR_RAFT_ADVERTISE")]
+    pub raft_advertise: Option<String>,
+    /// `http`: this node's data directory (`RaftDataDir`).
+    #[arg(long = "raft-data-dir", env = "ORCHESTRATOR_RAFT_DATA_DIR")]
+    pub raft_data_dir: Option<String>,
+    /// `http`: this node's API as peers reach it (`HTTPAdvertise`).
+    #[arg(long = "http-advertise", env = "ORCHESTRATOR_HTTP_ADVERTISE")]
+    pub http_advertise: Option<String>,
+    /// `http`: the SQLite file without raft (`SQLite3DataFile`).
+    #[arg(long = "sqlite-data-file", env = "ORCHESTRATOR_SQLITE_DATA_FILE")]
+    pub sqlite_data_file: Option<String>,
     /// `http`, `demo`, `bench <what>`, `help [command]`. Flags may follow these words
     /// (`orchestrator http --config file`), so they are not a trailing catch-all.
     pub positional: Vec<String>,
@@ -211,6 +231,8 @@ async fn run_command(name: &str, inv: &Invocation) -> i32 {
         analysis::execute(spec, inv, &api).await
     } else if commands::is_in(recovery::COMMANDS, spec) {
         recovery::execute(spec, inv, &api).await
+    } else if commands::is_in(raft::COMMANDS, spec) {
+        raft::execute(spec, inv, &api).await
     } else {
         commands::execute(spec, inv, &api).await
     };

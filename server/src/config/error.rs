@@ -120,6 +120,16 @@ pub enum ConfigError {
         /// The current key, e.g. `ReplicationLagQuery`.
         replacement: &'static str,
     },
+    /// A key in a file that may not hold it: `raft.conf` holds raft keys only.
+    #[error("{at}: key {key:?}: {message}")]
+    MisplacedKey {
+        /// File and line of the key.
+        at: Location,
+        /// The key as written.
+        key: String,
+        /// Where it belongs, or which keys the file may hold.
+        message: String,
+    },
 }
 
 impl ConfigError {
@@ -129,7 +139,9 @@ impl ConfigError {
     /// The key (or key path) the error is about, when there is one.
     pub fn key(&self) -> Option<&str> {
         match self {
-            ConfigError::WrongType { key, .. } | ConfigError::InvalidValue { key, .. } => Some(key),
+            ConfigError::WrongType { key, .. }
+            | ConfigError::InvalidValue { key, .. }
+            | ConfigError::MisplacedKey { key, .. } => Some(key),
             ConfigError::MissingEnvVar { key, .. }
             | ConfigError::CredentialsFile { key, .. }
             | ConfigError::ConflictingSynonyms { key, .. } => Some(key),
@@ -149,7 +161,8 @@ impl ConfigError {
             | ConfigError::InvalidValue { at, .. }
             | ConfigError::MissingEnvVar { at, .. }
             | ConfigError::CredentialsFile { at, .. }
-            | ConfigError::ConflictingSynonyms { at, .. } => at.clone(),
+            | ConfigError::ConflictingSynonyms { at, .. }
+            | ConfigError::MisplacedKey { at, .. } => at.clone(),
         }
     }
 

@@ -171,6 +171,19 @@ pub(crate) const SECRET_KEYS: &[&str] = &[
     "HTTPAuthPassword",
     "OAuthClientSecret",
     "ConsulAclToken",
+    "RaftSecret",
+];
+
+/// The keys a `raft.conf` may hold: the node's raft identity and the cluster's raft settings.
+pub const RAFT_FILE_KEYS: &[&str] = &[
+    "RaftEnabled",
+    "RaftBind",
+    "RaftAdvertise",
+    "RaftDataDir",
+    "DefaultRaftPort",
+    "RaftNodes",
+    "HTTPAdvertise",
+    "RaftSecret",
 ];
 
 /// What a key written in a config file is.
@@ -213,11 +226,21 @@ pub(crate) fn classify(key: &str) -> KeyKind {
 
 /// The known key closest to `key` when it is close enough to be a typo.
 pub(crate) fn suggest(key: &str) -> Option<&'static str> {
+    suggest_among(
+        key,
+        current_keys().chain(LEGACY_KEYS.iter().map(|(k, _)| *k)),
+    )
+}
+
+/// The key of `candidates` closest to `key` when it is close enough to be a typo.
+pub(crate) fn suggest_among(
+    key: &str,
+    candidates: impl Iterator<Item = &'static str>,
+) -> Option<&'static str> {
     let wanted = key.to_ascii_lowercase();
     // Allow about one edit per five characters, at least one and at most four.
     let limit = (wanted.chars().count() / 5).clamp(1, 4);
-    current_keys()
-        .chain(LEGACY_KEYS.iter().map(|(k, _)| *k))
+    candidates
         .map(|candidate| {
             (
                 edit_distance(&wanted, &candidate.to_ascii_lowercase()),
@@ -269,10 +292,10 @@ mod tests {
                 "{replacement} is not a current key"
             );
         }
-        for secret in SECRET_KEYS {
+        for key in SECRET_KEYS.iter().chain(RAFT_FILE_KEYS) {
             assert!(
-                current_keys().any(|k| k == *secret),
-                "{secret} is not a current key"
+                current_keys().any(|k| k == *key),
+                "{key} is not a current key"
             );
         }
     }

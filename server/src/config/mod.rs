@@ -11,14 +11,16 @@
 //!   - `recovery.rs`:     recovery filters, anti-flapping, promotion constraints.
 //!   - `hooks.rs`:        the `*Processes` hook lists and their shell.
 //!   - `pseudo_gtid.rs`:  Pseudo-GTID.
-//!   - `raft.rs`:         raft and `HTTPAdvertise`.
+//!   - `raft.rs`:         raft, `HTTPAdvertise` and our `RaftSecret`.
 //!   - `auth.rs`:         HTTP authentication and TLS.
 //!   - `integrations.rs`: Consul / ZooKeeper KV, Graphite.
 //!   - `agents.rs`:       orchestrator-agent (accepted for compatibility).
 //! - `section.rs`:     the macro declaring a section: key, field, type and default on one line.
 //! - `keys.rs`:        current, legacy and removed keys; typo suggestions.
 //! - `legacy.rs`:      how legacy synonyms (`SlaveLagQuery`, ...) merge into current keys.
-//! - `loader.rs`:      text → `Config`: syntax, key classification, typed sections, secrets.
+//! - `loader.rs`:      text → `Config`: syntax, key classification, typed sections, secrets,
+//!   the `raft.conf` merged over the configuration file.
+//! - `identity.rs`:    [`apply_identity`]: per-node overrides (flags, environment) after load.
 //! - `validate.rs`:    value checks, orchestrator's post-read adjustments, compiled regexes.
 //! - `locate.rs`:      line numbers of keys and values in the JSON text.
 //! - `credentials.rs`: `${VAR}` expansion and my.cnf `[client]` credentials files.
@@ -59,7 +61,11 @@
 //!   `DetachLostSlavesAfterMasterFailover` / `MasterFailoverDetachSlaveMasterHost` apply when
 //!   their new names are absent (orchestrator OR-ed them, so `false` could not be set).
 //! - JSON `null` for any key keeps the default (Go did the same except that it emptied lists).
-//! - Only one file is read; orchestrator layered every file of [`DEFAULT_PATHS`] that existed.
+//! - Only one configuration file is read; orchestrator layered every file of [`DEFAULT_PATHS`]
+//!   that existed. Ours: a `raft.conf` beside it (or given explicitly) is merged over it; see
+//!   [`load_with_raft`].
+//! - `RaftSecret` (ours) is required when `RaftEnabled`: orchestrator's raft port accepted
+//!   anyone.
 //! - Passwords never appear in `Debug`, error messages or [`Config::dump`].
 
 #[macro_use]
@@ -74,6 +80,7 @@ mod discovery;
 mod error;
 mod filters;
 mod hooks;
+mod identity;
 mod integrations;
 mod keys;
 mod kinds;
@@ -101,7 +108,9 @@ pub use discovery::DiscoveryConfig;
 pub use error::{ConfigError, ConfigWarning, Location, WarningKind};
 pub use filters::{ClusterFilters, HostnameFilters, PseudoGtidMatcher};
 pub use hooks::HooksConfig;
+pub use identity::{apply_identity, IdentityOverrides};
 pub use integrations::IntegrationsConfig;
+pub use keys::RAFT_FILE_KEYS;
 pub use kinds::{AuthMethod, Backend, HostnameResolve, MySqlHostnameResolve};
 pub use pseudo_gtid::PseudoGtidConfig;
 pub use raft::RaftConfig;
@@ -117,6 +126,12 @@ pub const DEFAULT_PATHS: [&str; 3] = [
     "conf/orchestrator.conf.json",
     "orchestrator.conf.json",
 ];
+
+/// The name of the raft file read beside a configuration file (see [`load_with_raft`]).
+pub const RAFT_FILE_NAME: &str = "raft.conf";
+
+/// The shortest `RaftSecret` accepted when `RaftEnabled`.
+pub const RAFT_SECRET_MIN_CHARS: usize = 16;
 
 /// A validated configuration. Build it with [`load`], [`parse`] or `Config::default()`.
 ///
@@ -149,6 +164,9 @@ pub struct Config {
     pub agents: AgentsConfig,
     /// Derived from the fields above by `validate::finish`.
     compiled: validate::Compiled,
+    /// The raft file merged over the configuration file, if any (not a setting: not
+    /// compared, not dumped).
+    raft_file: Option<PathBuf>,
 }
 
 /// A configuration and what was odd about it.
@@ -170,10 +188,24 @@ impl Loaded {
     }
 }
 
-/// Reads and validates the configuration file at `path`. `${VAR}` references in secrets are
-/// read from the process environment.
+/// Reads and validates the configuration file at `path`, with the `raft.conf` beside it merged
+/// over it when that file exists: `load_with_raft(path, None)`. `${VAR}` references in secrets
+/// are read from the process environment.
 pub fn load(path: &Path) -> Result<Loaded, ConfigError> {
-    loader::load(path, &process_env)
+    load_with_raft(path, None)
+}
+
+/// Reads and validates the configuration file `config` and a raft file merged over it:
+/// `raft`, or when it is `None` the file [`RAFT_FILE_NAME`] in `config`'s directory if it
+/// exists (none is fine; an explicit `raft` that cannot be read is an error).
+///
+/// The raft file has the configuration file's format (a JSON object, `#`/`//` comment keys)
+/// and may only hold the keys of [`RAFT_FILE_KEYS`]; any other key is refused naming the raft
+/// file, line and key. Its keys override the configuration file's (`null` keeps the
+/// configuration file's value). Every message about a key names the file that set it.
+/// [`Config::raft_file`] tells which raft file was merged.
+pub fn load_with_raft(config: &Path, raft: Option<&Path>) -> Result<Loaded, ConfigError> {
+    loader::load(config, raft, &process_env)
 }
 
 /// Parses and validates configuration `text`; `origin` (usually the file name) starts every
@@ -189,6 +221,25 @@ pub fn parse_with_env(
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Loaded, ConfigError> {
     loader::parse(text, origin, env)
+}
+
+/// [`parse_with_env`] of a configuration text and a raft file's text merged over it, as
+/// [`load_with_raft`] merges files; each origin starts the messages about its text.
+pub fn parse_with_raft(
+    text: &str,
+    origin: &str,
+    raft_text: &str,
+    raft_origin: &str,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Loaded, ConfigError> {
+    loader::parse_files(
+        loader::Source { text, origin },
+        Some(loader::Source {
+            text: raft_text,
+            origin: raft_origin,
+        }),
+        env,
+    )
 }
 
 fn process_env(name: &str) -> Option<String> {
@@ -222,7 +273,14 @@ impl Config {
             integrations: Default::default(),
             agents: Default::default(),
             compiled: Default::default(),
+            raft_file: None,
         }
+    }
+
+    /// The raft file merged over the configuration file by [`load`]/[`load_with_raft`], for
+    /// the node to log; `None` when there was none (or the configuration was parsed from text).
+    pub fn raft_file(&self) -> Option<&Path> {
+        self.raft_file.as_deref()
     }
 
     /// Re-validates after fields were changed in code and recomputes the compiled forms.
@@ -467,6 +525,13 @@ impl Config {
 
     // ---- raft ----------------------------------------------------------------------------
 
+    /// `RaftSecret`: the shared secret every raft request carries (masked when printed; read
+    /// it with [`Secret::expose`]). Set and at least [`RAFT_SECRET_MIN_CHARS`] long when raft
+    /// is enabled.
+    pub fn raft_secret(&self) -> &Secret {
+        &self.raft.raft_secret
+    }
+
     /// `RaftBind` with `DefaultRaftPort` added when it has no port.
     pub fn raft_bind_addr(&self) -> String {
         raft_node_addr(&self.raft.raft_bind, self.raft.default_raft_port)
@@ -560,6 +625,7 @@ impl fmt::Debug for Config {
             .field("auth", &self.auth)
             .field("integrations", &self.integrations)
             .field("agents", &self.agents)
+            .field("raft_file", &self.raft_file)
             .finish()
     }
 }

@@ -1,5 +1,6 @@
 //! Raft / high-availability keys (reference §3.5).
 
+use super::secret::Secret;
 use super::section::s;
 
 config_section! {
@@ -22,6 +23,10 @@ config_section! {
         /// `scheme://host:port` of this node's HTTP API as seen by peers, if it were leader;
         /// empty means computed from `RaftAdvertise`, `ListenAddress` and `UseSSL`.
         "HTTPAdvertise" => http_advertise: String = s(""),
+        /// Ours: the shared cluster secret every raft request carries (the nodes authenticate
+        /// each other with it). Required, at least 16 characters, when `RaftEnabled`; `${VAR}`
+        /// is read from the environment at load. Masked in `Debug`, errors and `dump()`.
+        "RaftSecret" => raft_secret: Secret = Secret::default(),
         /// Declared but unused by orchestrator (the consensus filter was never written).
         /// `false` draws a warning.
         "ExpectFailureAnalysisConcensus" => expect_failure_analysis_concensus: bool = true,

@@ -8,7 +8,7 @@ use super::filters::{ClusterFilterProblem, ClusterFilters, HostnameFilters, Pseu
 use super::kinds::{AuthMethod, Backend, HostnameResolve, MySqlHostnameResolve};
 use super::loader::Ctx;
 use super::locate::Seg;
-use super::Config;
+use super::{Config, RAFT_SECRET_MIN_CHARS};
 
 /// The SQLite file used when `SQLite3DataFile` is empty.
 pub const DEFAULT_SQLITE_FILE: &str = "orchestrator.sqlite3";
@@ -112,18 +112,7 @@ pub(crate) fn finish(
             .map_err(|why| ConfigError::invalid(ctx.at("HTTPAdvertise"), "HTTPAdvertise", why))?;
     }
     if config.raft.raft_enabled {
-        for (key, value) in [
-            ("RaftDataDir", &config.raft.raft_data_dir),
-            ("RaftBind", &config.raft.raft_bind),
-        ] {
-            if value.is_empty() {
-                return Err(ConfigError::invalid(
-                    ctx.at(key),
-                    key,
-                    "must be set when RaftEnabled is true",
-                ));
-            }
-        }
+        check_raft(&config, ctx)?;
     }
     if config
         .recovery
@@ -246,6 +235,91 @@ pub(crate) fn finish(
     config.compiled = compiled;
     dead_key_warnings(&config, ctx, warnings);
     Ok(config)
+}
+
+/// The raft keys, when raft is enabled: data dir, addresses and the secret.
+fn check_raft(config: &Config, ctx: &Ctx<'_>) -> Result<(), ConfigError> {
+    let raft = &config.raft;
+    for (key, value) in [
+        ("RaftDataDir", &raft.raft_data_dir),
+        ("RaftBind", &raft.raft_bind),
+    ] {
+        if value.is_empty() {
+            return Err(ConfigError::invalid(
+                ctx.at_or(key, "RaftEnabled"),
+                key,
+                "must be set when RaftEnabled is true",
+            ));
+        }
+    }
+    let port = raft.default_raft_port;
+    check_raft_address(&raft.raft_bind, port)
+        .map_err(|why| ConfigError::invalid(ctx.at("RaftBind"), "RaftBind", why))?;
+    if !raft.raft_advertise.is_empty() {
+        check_raft_address(&raft.raft_advertise, port)
+            .map_err(|why| ConfigError::invalid(ctx.at("RaftAdvertise"), "RaftAdvertise", why))?;
+    }
+    for (i, node) in raft.raft_nodes.iter().enumerate() {
+        check_raft_address(node, port).map_err(|why| {
+            ConfigError::invalid(
+                ctx.at_path("RaftNodes", &[Seg::Index(i)]),
+                format!("RaftNodes[{i}]"),
+                why,
+            )
+        })?;
+    }
+    check_raft_secret(raft.raft_secret.expose()).map_err(|why| {
+        ConfigError::invalid(ctx.at_or("RaftSecret", "RaftEnabled"), "RaftSecret", why)
+    })
+}
+
+/// `RaftSecret` when raft is enabled: set, and at least `RAFT_SECRET_MIN_CHARS` long. The
+/// message never contains the value.
+pub(crate) fn check_raft_secret(secret: &str) -> Result<(), String> {
+    if secret.is_empty() {
+        return Err(format!(
+            "must be set when RaftEnabled is true: the shared secret the raft nodes authenticate each other with (at least {RAFT_SECRET_MIN_CHARS} characters, e.g. \"${{ORCHESTRATOR_RAFT_SECRET}}\" read from the environment)"
+        ));
+    }
+    if secret.chars().count() < RAFT_SECRET_MIN_CHARS {
+        return Err(format!(
+            "must be at least {RAFT_SECRET_MIN_CHARS} characters long (the value is not shown)"
+        ));
+    }
+    Ok(())
+}
+
+/// A raft address: `host[:port]`, host a name, an IPv4 address or an IPv6 address (bracketed
+/// when a port follows). Without a port, `default_port` (`DefaultRaftPort`) must not be 0.
+pub(crate) fn check_raft_address(value: &str, default_port: u16) -> Result<(), String> {
+    let (host, has_port) = match split_host_port(value) {
+        Some((host, _)) => (host, true),
+        None => match value.strip_prefix('[') {
+            Some(rest) => match rest.strip_suffix(']') {
+                Some(host) => (host, false),
+                None => return Err(format!("{value:?} is not host[:port]")),
+            },
+            None => (value, false),
+        },
+    };
+    if host.is_empty() {
+        return Err(format!("{value:?} has no host; expected host[:port]"));
+    }
+    if host.contains(':') && host.parse::<std::net::Ipv6Addr>().is_err() {
+        return Err(format!("{value:?} is not host[:port]"));
+    }
+    if host
+        .chars()
+        .any(|c| c.is_whitespace() || matches!(c, '/' | '@' | '[' | ']'))
+    {
+        return Err(format!("{value:?} is not host[:port]"));
+    }
+    if !has_port && default_port == 0 {
+        return Err(format!(
+            "{value:?} has no port and DefaultRaftPort is 0; give host:port"
+        ));
+    }
+    Ok(())
 }
 
 /// orchestrator's post-read adjustments, plus canonical spellings for the choice keys.
@@ -524,7 +598,7 @@ pub(crate) fn split_host_port(address: &str) -> Option<(&str, u16)> {
 }
 
 /// `scheme://host:port`, nothing after (as orchestrator requires).
-fn check_http_advertise(value: &str) -> Result<(), String> {
+pub(crate) fn check_http_advertise(value: &str) -> Result<(), String> {
     let Some((scheme, rest)) = value
         .split_once("://")
         .filter(|(scheme, _)| !scheme.is_empty())
@@ -589,6 +663,46 @@ mod tests {
         assert!(check_http_advertise("http://host:3000/")
             .unwrap_err()
             .contains("path"));
+    }
+
+    #[test]
+    fn raft_address_forms() {
+        for good in [
+            "10.0.0.1",
+            "10.0.0.1:10008",
+            "orchestrator-raft1",
+            "orchestrator-raft1:10008",
+            "fe80::1",
+            "[fe80::1]",
+            "[::1]:10008",
+        ] {
+            assert_eq!(check_raft_address(good, 10008), Ok(()), "{good}");
+        }
+        for bad in [
+            "",
+            ":10008",
+            "host:",
+            "host:abc",
+            "[::1",
+            "a b",
+            "http://x:1",
+            "[]:1",
+        ] {
+            assert!(check_raft_address(bad, 10008).is_err(), "{bad}");
+        }
+        assert!(check_raft_address("host", 0)
+            .unwrap_err()
+            .contains("DefaultRaftPort"));
+        assert_eq!(check_raft_address("host:1", 0), Ok(()));
+    }
+
+    #[test]
+    fn raft_secret_rules_never_echo_the_value() {
+        assert!(check_raft_secret("").unwrap_err().contains("must be set"));
+        let short = check_raft_secret("fifteen-chars!!").unwrap_err();
+        assert!(short.contains("at least 16"), "{short}");
+        assert!(!short.contains("fifteen"), "{short}");
+        assert_eq!(check_raft_secret("sixteen-chars!!!"), Ok(()));
     }
 
     #[test]

@@ -285,9 +285,8 @@ impl Discovery {
         state.observed.contains_key(&k).then_some(k)
     }
 
-    /// Declares a cluster alias (written to the store first, then shown).
-    pub async fn set_cluster_alias(&self, cluster: &str, alias: &str) -> Result<(), crate::store::StoreError> {
-        self.inner.store.set_cluster_alias(cluster, alias).await?;
+    /// Shows a cluster alias the replicated state now holds (`Command::SetClusterAlias`).
+    pub fn show_cluster_alias(&self, cluster: &str, alias: &str) {
         {
             let mut state = self.state();
             if alias.is_empty() {
@@ -298,7 +297,6 @@ impl Discovery {
             state.version += 1;
         }
         self.notify_changed();
-        Ok(())
     }
 
     /// Shows a new set of operator intents (downtime, promotion rules) in the view. Called by

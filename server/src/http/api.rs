@@ -4,6 +4,7 @@
 
 use super::error::ApiError;
 use super::AppState;
+use crate::raft::Command;
 use crate::topology::{ascii, clusters};
 use app::model::{Envelope, Instance, InstanceJson, InstanceKey};
 use axum::extract::{OriginalUri, Path, Query, Request, State};
@@ -151,6 +152,8 @@ async fn discover(State(state): State<AppState>, Path((host, port)): Path<(Strin
     let key = key_of(&host, &port)?;
     refuse_if_read_only(&state)?;
     let inst = state.discovery.discover(&key).await?;
+    // The other nodes probe it too.
+    state.replicated.write(Command::Discover { instance: inst.key.clone() }).await?;
     state.store.audit("discover", &inst.key, &inst.cluster_name, "api", "").await?;
     Ok(ok(format!("Instance discovered: {}", inst.key), instance_json(&inst)))
 }
@@ -159,6 +162,7 @@ async fn async_discover(State(state): State<AppState>, Path((host, port)): Path<
     let key = key_of(&host, &port)?;
     refuse_if_read_only(&state)?;
     state.discovery.discover_async(&key)?;
+    state.replicated.write(Command::Discover { instance: key.clone() }).await?;
     Ok(ok(format!("Asynchronous discovery initiated for instance: {key}"), json!(key)))
 }
 
@@ -173,6 +177,7 @@ async fn forget(State(state): State<AppState>, Path((host, port)): Path<(String,
     let key = key_of(&host, &port)?;
     refuse_if_read_only(&state)?;
     let inst = known(&state, &key)?;
+    state.replicated.write(Command::Forget { instances: vec![inst.key.clone()] }).await?;
     state.discovery.forget(std::slice::from_ref(&inst.key)).await?;
     state.store.audit("forget", &inst.key, &inst.cluster_name, "api", "").await?;
     Ok(ok(format!("Instance forgotten: {}", inst.key), json!(inst.key)))
@@ -182,6 +187,7 @@ async fn forget_cluster(State(state): State<AppState>, Path(hint): Path<String>)
     refuse_if_read_only(&state)?;
     let (name, members) = members_of(&state, &hint)?;
     let keys: Vec<InstanceKey> = members.iter().map(|i| i.key.clone()).collect();
+    state.replicated.write(Command::Forget { instances: keys.clone() }).await?;
     state.discovery.forget(&keys).await?;
     state.store.audit("forget-cluster", &InstanceKey::default(), &name, "api", &format!("{} instances", keys.len())).await?;
     Ok(ok(format!("Cluster forgotten: {name}"), json!(keys)))
@@ -203,7 +209,7 @@ async fn set_cluster_alias(State(state): State<AppState>, Path(cluster): Path<St
     if !view.values().any(|i| i.cluster_name == cluster) {
         return Err(ApiError::NotFound(format!("unknown cluster {cluster:?} (give the cluster name, e.g. its primary's host:port)")));
     }
-    state.discovery.set_cluster_alias(&cluster, alias).await?;
+    state.replicated.write(Command::SetClusterAlias { cluster: cluster.clone(), alias: alias.to_string() }).await?;
     state.store.audit("set-cluster-alias", &InstanceKey::default(), &cluster, "api", alias).await?;
     Ok(ok(format!("Cluster {cluster} now has alias '{alias}'"), json!(alias)))
 }
@@ -380,16 +386,21 @@ async fn ok_text() -> Response {
     Json("OK").into_response()
 }
 
-/// 200 on the leader; without raft every node leads itself. `/leader-check/503` picks the status
-/// a non-leader would answer with.
-async fn leader_check(path: Option<Path<BTreeMap<String, String>>>) -> ApiResult {
+/// 200 "OK" on the leader (without raft every node leads itself), else 404 "Not leader" or the
+/// status given as `/leader-check/{code}`, as orchestrator: load balancers send writes to the node
+/// that answers 200.
+async fn leader_check(State(state): State<AppState>, path: Option<Path<BTreeMap<String, String>>>) -> ApiResult {
+    let mut status = StatusCode::NOT_FOUND;
     if let Some(Path(p)) = path {
         if let Some(code) = p.get("code") {
             let n: u16 = code.parse().map_err(|_| ApiError::BadRequest(format!("invalid status code {code:?}")))?;
-            StatusCode::from_u16(n).map_err(|_| ApiError::BadRequest(format!("invalid status code {code:?}")))?;
+            status = StatusCode::from_u16(n).map_err(|_| ApiError::BadRequest(format!("invalid status code {code:?}")))?;
         }
     }
-    Ok(Json("OK").into_response())
+    if state.replicated.is_leader() {
+        return Ok(Json("OK").into_response());
+    }
+    Ok((status, Json("Not leader")).into_response())
 }
 
 async fn unknown_route(OriginalUri(uri): OriginalUri) -> ApiError {

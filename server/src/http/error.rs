@@ -26,6 +26,9 @@ pub enum ApiError {
     Unreachable(String),
     #[error("internal error: {0}")]
     Internal(String),
+    /// Raft has no leader this node can reach, or could not commit.
+    #[error("{0}")]
+    Unavailable(String),
     /// A rule refused an operation; `Details` names the rule.
     #[error("{0}")]
     Refused(Refusal),
@@ -42,6 +45,7 @@ impl ApiError {
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::Unreachable(_) => StatusCode::BAD_GATEWAY,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Refused(r) if r.rule.is_bad_input() => StatusCode::BAD_REQUEST,
             ApiError::Refused(_) => StatusCode::CONFLICT,
             ApiError::OperationFailed(_) => StatusCode::BAD_GATEWAY,
@@ -73,6 +77,17 @@ impl From<KeyError> for ApiError {
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         ApiError::Internal(e.to_string())
+    }
+}
+
+impl From<crate::raft::WriteError> for ApiError {
+    fn from(e: crate::raft::WriteError) -> Self {
+        use crate::raft::WriteError;
+        match e {
+            WriteError::NotLeader { .. } | WriteError::Raft(_) => ApiError::Unavailable(e.to_string()),
+            WriteError::Apply(m) => ApiError::Internal(m),
+            WriteError::Store(s) => s.into(),
+        }
     }
 }
 

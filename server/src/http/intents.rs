@@ -59,6 +59,7 @@ impl From<IntentError> for ApiError {
             IntentError::UnknownInstance(_) | IntentError::NoSuchTag { .. } => ApiError::NotFound(e.to_string()),
             IntentError::Conflict(c) => ApiError::Conflict(c.to_string()),
             IntentError::Store(s) => s.into(),
+            IntentError::Write(w) => w.into(),
         }
     }
 }

@@ -13,13 +13,17 @@
 //! - `analysis`: `/api/replication-analysis...`: orchestrator's failure analysis.
 //! - `takeover`: graceful-master-takeover[-auto], force-master-takeover/-failover, recover.
 //! - `recovery`: recovery records, detections, blocked recoveries, acknowledgements, switches.
+//! - `raft`:  `/api/raft-*`: state, leader, health, status, peers, membership.
+//! - `forward`: with raft, a follower sends writes on to the leader (outermost layer).
 
 pub mod analysis;
 pub mod api;
 pub mod error;
+pub mod forward;
 pub mod intents;
 pub mod live;
 pub mod ops;
+pub mod raft;
 pub mod recovery;
 pub mod sql;
 pub mod takeover;
@@ -60,6 +64,8 @@ pub struct ApiSettings {
 pub struct AppState {
     pub discovery: Discovery,
     pub store: Store,
+    /// Every write of replicated state (raft when enabled).
+    pub replicated: crate::raft::Replicated,
     pub refactor: Refactor,
     /// Maintenance, downtime, promotion rules, tags: every change goes through it.
     pub intents: Intents,
@@ -100,9 +106,13 @@ pub fn router(state: AppState, site_root: PathBuf) -> Router {
         .merge(analysis::routes())
         .merge(recovery::routes())
         .merge(takeover::routes())
+        .merge(raft::routes())
         .layer(axum::middleware::from_fn(api::envelope_rejections));
     let api = Router::new().nest("/api", routes).with_state(state.clone());
     let live = live::routes().with_state(state.clone());
-    api.merge(live).merge(web::router(state, site_root))
+    api.merge(live)
+        .merge(web::router(state.clone(), site_root))
+        // Outermost: a follower sends writes on to the raft leader before anything runs here.
+        .layer(axum::middleware::from_fn_with_state(state, forward::to_leader))
         .layer(tower_http::trace::TraceLayer::new_for_http())
 }

@@ -5,6 +5,7 @@
 //! (`disable-|enable-|check-global-recoveries`) and ours, observe-only mode
 //! (`enable-|disable-|check-observe-only`).
 
+use crate::raft::{Command, Reply};
 use super::api::key_of;
 use super::error::ApiError;
 use super::AppState;
@@ -177,7 +178,11 @@ async fn ack(State(state): State<AppState>, p: PathParams, Query(q): Query<AckQu
     let comment = crate::intents::parse::validate_text("comment", &comment)
         .map_err(|_| ApiError::BadRequest("an acknowledgement needs a comment: add ?comment=<why it is safe to recover again>".into()))?;
     let target = ack_target(&state, &p)?;
-    let count = state.store.acknowledge(&target, "api", &comment).await?;
+    let command = Command::Acknowledge { target: target.clone(), by: "api".into(), comment: comment.clone(), at: chrono::Utc::now() };
+    let count = match state.replicated.write(command).await? {
+        Reply::Acknowledged(n) => n,
+        _ => 0,
+    };
     let what = match &target {
         AckTarget::All => "all recoveries".to_string(),
         AckTarget::Cluster(c) => format!("recoveries of {c}"),
@@ -194,7 +199,7 @@ async fn ack(State(state): State<AppState>, p: PathParams, Query(q): Query<AckQu
 
 async fn set_switch(state: &AppState, name: &str, on: bool, message: &str) -> ApiResult {
     refuse_if_read_only(state)?;
-    state.store.set_switch(name, on, "api").await?;
+    state.replicated.write(Command::SetSwitch { name: name.to_string(), on, by: "api".into(), at: chrono::Utc::now() }).await?;
     let audited = app::model::InstanceKey::default();
     if let Err(e) = state.store.audit(name, &audited, "", "api", message).await {
         tracing::error!(error = %e, "auditing a recovery switch failed");

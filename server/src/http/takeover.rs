@@ -64,7 +64,7 @@ async fn takeover(State(state): State<AppState>, Path(p): Path<HashMap<String, S
         (Some(h), Some(port)) => Some(key_of(h, port)?),
         _ => None,
     };
-    let services = Services { discovery: state.discovery.clone(), analyzer: state.analyzer.clone(), intents: state.intents.clone(), store: state.store.clone() };
+    let services = Services { replicated: state.replicated.clone(), discovery: state.discovery.clone(), analyzer: state.analyzer.clone(), intents: state.intents.clone(), store: state.store.clone() };
     let req = Request { kind, hint, destination, who: "api".into() };
     let done = run(&services, &state.recovery, &state.refactor, &req, state.settings.default_port).await?;
     let since = chrono::Utc::now() - chrono::Duration::from_std(state.recovery.block).unwrap_or_default();

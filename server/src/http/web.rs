@@ -109,10 +109,15 @@ impl NodeView for AppState {
                 return Err("an acknowledgement needs a comment: why is it safe to recover this cluster again?".into());
             }
             let comment = crate::intents::parse::validate_text("comment", &comment)?;
-            let count = state.store.acknowledge(&crate::store::AckTarget::Id(id), "web", &comment).await.map_err(|e| {
-                tracing::error!(error = %e, "acknowledging a recovery failed");
-                "cannot record the acknowledgement in the node's store".to_string()
-            })?;
+            let command = crate::raft::Command::Acknowledge { target: crate::store::AckTarget::Id(id), by: "web".into(), comment: comment.clone(), at: chrono::Utc::now() };
+            let count = match state.replicated.write(command).await {
+                Ok(crate::raft::Reply::Acknowledged(n)) => n,
+                Ok(_) => 0,
+                Err(e) => {
+                    tracing::error!(error = %e, "acknowledging a recovery failed");
+                    return Err(format!("cannot record the acknowledgement: {e}"));
+                }
+            };
             let message = format!("acknowledged {count} of recovery {id}: {comment}");
             if let Err(e) = state.store.audit("ack-recovery", &InstanceKey::default(), "", "web", &message).await {
                 tracing::error!(error = %e, "auditing an acknowledgement failed");
@@ -129,6 +134,9 @@ impl NodeView for AppState {
                 return Err(READ_ONLY.into());
             }
             let inst = state.discovery.discover(&key).await.map_err(|e| format!("cannot discover {key}: {e}"))?;
+            if let Err(e) = state.replicated.write(crate::raft::Command::Discover { instance: inst.key.clone() }).await {
+                return Err(format!("{} was discovered here, but the other nodes were not told: {e}", inst.key));
+            }
             if let Err(e) = state.store.audit("discover", &inst.key, &inst.cluster_name, "web", "").await {
                 tracing::error!(error = %e, "recording a discovery in the audit log failed");
                 return Err(format!("{} was discovered, but the node could not record it in its audit log", inst.key));
@@ -176,6 +184,7 @@ async fn graceful_takeover(state: &AppState, designated: &InstanceKey, dry_run: 
         analyzer: state.analyzer.clone(),
         intents: state.intents.clone(),
         store: state.store.clone(),
+        replicated: state.replicated.clone(),
     };
     let req = takeover::Request { kind: takeover::Kind::Graceful, hint: designated.to_string(), destination: Some(designated.clone()), who: "web".into() };
     match takeover::run(&services, &state.recovery, &state.refactor, &req, state.settings.default_port).await {

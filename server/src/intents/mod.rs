@@ -21,6 +21,7 @@ pub mod parse;
 
 use crate::config::constants::{CARETAKING_INTERVAL, DOWNTIME_DEFAULT, MAINTENANCE_DEFAULT};
 use crate::discovery::Discovery;
+use crate::raft::{Command, Replicated, WriteError};
 use crate::store::{Store, StoreError};
 use app::model::InstanceKey;
 use chrono::{DateTime, Utc};
@@ -48,6 +49,9 @@ pub enum IntentError {
     Conflict(#[from] Conflict),
     #[error("{0}")]
     Store(#[from] StoreError),
+    /// The replicated write failed (not the leader, no quorum).
+    #[error("{0}")]
+    Write(#[from] WriteError),
 }
 
 /// What intents take from the configuration.
@@ -67,6 +71,7 @@ impl Default for IntentSettings {
 
 struct Inner {
     store: Store,
+    replicated: Replicated,
     discovery: Discovery,
     settings: IntentSettings,
     /// The set every reader sees; replaced whole after each write.
@@ -87,11 +92,12 @@ const CARETAKER: &str = "orchestrator";
 impl Intents {
     /// Loads the intents from the store, shows them in discovery's view, and starts the
     /// caretaker (stopped by `cancel`).
-    pub async fn start(store: Store, discovery: Discovery, settings: IntentSettings, cancel: CancellationToken) -> Result<Intents, StoreError> {
+    pub async fn start(replicated: Replicated, discovery: Discovery, settings: IntentSettings, cancel: CancellationToken) -> Result<Intents, StoreError> {
+        let store = replicated.store().clone();
         let set = Arc::new(store.load_intents().await?);
         discovery.set_intents(set.clone());
         let intents = Intents {
-            inner: Arc::new(Inner { store, discovery, settings, current: RwLock::new(set), writer: tokio::sync::Mutex::new(()) }),
+            inner: Arc::new(Inner { store, replicated, discovery, settings, current: RwLock::new(set), writer: tokio::sync::Mutex::new(()) }),
         };
         tokio::spawn(intents.clone().caretaker(cancel));
         Ok(intents)
@@ -239,16 +245,14 @@ impl Intents {
         Ok(Window { instance, owner, reason, begin, end: end_after(begin, duration)? })
     }
 
-    /// The one write path: check, store, publish, audit.
+    /// The one write path: check against the current set, then the replicated write (which
+    /// stores the command on every node and, through `absorb`, shows it), then audit here.
     async fn apply(&self, command: IntentCommand, who: &str) -> Result<Effect, IntentError> {
         let effect = {
             let _writer = self.inner.writer.lock().await;
             let mut next = (*self.snapshot()).clone();
             let effect = next.apply(&command)?;
-            self.inner.store.apply_intent(&command).await?;
-            let next = Arc::new(next);
-            *self.inner.current.write().unwrap_or_else(|p| p.into_inner()) = next.clone();
-            self.inner.discovery.set_intents(next);
+            self.inner.replicated.write(Command::Intent { command: command.clone() }).await?;
             effect
         };
         // The intent is recorded: a failing audit write is logged, not reported as a failure
@@ -262,11 +266,40 @@ impl Intents {
         Ok(effect)
     }
 
+    /// Shows an applied command (on every node, the writer's included): called by the
+    /// replicated state's listener, after the store has it.
+    pub fn absorb(&self, command: &IntentCommand) {
+        let mut next = (*self.snapshot()).clone();
+        if let Err(e) = next.apply(command) {
+            // The writer checked the same command against the same set: only a node whose
+            // store diverged gets here.
+            tracing::error!(error = %e, action = command.action(), "a replicated intent does not apply to this node's set");
+            return;
+        }
+        self.publish(Arc::new(next));
+    }
+
+    /// Reloads the set from the store (after a raft snapshot replaced it).
+    pub async fn reload(&self) -> Result<(), StoreError> {
+        let set = Arc::new(self.inner.store.load_intents().await?);
+        self.publish(set);
+        Ok(())
+    }
+
+    fn publish(&self, next: Arc<IntentSet>) {
+        *self.inner.current.write().unwrap_or_else(|p| p.into_inner()) = next.clone();
+        self.inner.discovery.set_intents(next);
+    }
+
     async fn caretaker(self, cancel: CancellationToken) {
         loop {
             tokio::select! {
                 _ = cancel.cancelled() => break,
                 _ = tokio::time::sleep(self.inner.settings.caretaking_interval) => {}
+            }
+            // Expiry is a replicated command: the leader's caretaker writes it for everyone.
+            if !self.inner.replicated.is_leader() {
+                continue;
             }
             if let Err(e) = self.expire(Utc::now()).await {
                 tracing::error!(error = %e, "removing ended maintenance, downtime and promotion rules failed");
@@ -340,9 +373,16 @@ mod tests {
         let settings = crate::node::discovery_settings(&crate::config::Config::default());
         let discovery = Discovery::start(settings, store.clone(), cancel.child_token()).await.unwrap();
         let interval = Duration::from_millis(50);
-        let intents = Intents::start(store.clone(), discovery.clone(), IntentSettings { caretaking_interval: interval, ..Default::default() }, cancel.clone())
+        let replicated = crate::raft::Replicated::new(store.clone());
+        let intents = Intents::start(replicated.clone(), discovery.clone(), IntentSettings { caretaking_interval: interval, ..Default::default() }, cancel.clone())
             .await
             .unwrap();
+        let shown = intents.clone();
+        replicated.set_listener(std::sync::Arc::new(move |e: crate::raft::Event<'_>| {
+            if let crate::raft::Event::Applied(Command::Intent { command }) = e {
+                shown.absorb(command);
+            }
+        }));
         let key = InstanceKey::new("db1", 3306);
         let now = Utc::now();
         let ended = Window { instance: key.clone(), owner: "ops".into(), reason: "done".into(), begin: now - chrono::Duration::minutes(5), end: now };

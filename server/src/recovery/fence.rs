@@ -24,6 +24,10 @@ pub fn spawn(services: Services, exec: ExecSettings, super_read_only: bool, canc
                 _ = cancel.cancelled() => break,
                 _ = tokio::time::sleep(RETRY) => {}
             }
+            // Fencing is the leader's duty; the list is replicated, so a new leader goes on.
+            if !services.replicated.is_leader() {
+                continue;
+            }
             let pending = match services.store.pending_fences().await {
                 Ok(p) => p,
                 Err(e) => {
@@ -65,7 +69,7 @@ async fn fence_when_back(s: &Services, exec: &ExecSettings, super_read_only: boo
             Ok(sent) => {
                 let message = format!("{key} answered again and was made read-only (left unfenced by recovery {recovery}): {}", sent.join("; "));
                 tracing::warn!(instance = %key, recovery, "{message}");
-                if let Err(e) = s.store.remove_pending_fence(key).await {
+                if let Err(e) = s.replicated.write(crate::raft::Command::RemovePendingFence { old: key.clone() }).await {
                     tracing::error!(error = %e, "forgetting a fenced old primary failed");
                 }
                 let cluster = view.get(key).map(|i| i.cluster_name.clone()).unwrap_or_default();

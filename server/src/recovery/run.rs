@@ -11,6 +11,7 @@ use super::hooks::{run_list, HookContext, HookRun, Phase};
 use super::{plan_dead_co_master, plan_dead_intermediate_master, plan_dead_master_onto};
 use super::watch::{Services, WatchSettings};
 use crate::analysis::Snapshot;
+use crate::raft::{Command, Reply};
 use crate::store::{NewRecovery, RecoveryRow, Registration};
 use app::model::analysis::{AnalysisCode, CodeAction, ReplicationAnalysis};
 use app::model::InstanceKey;
@@ -138,14 +139,17 @@ pub async fn recover(
         started,
     };
     let active_since = started - chrono::Duration::from_std(settings.block).unwrap_or_default();
-    let id = match s.store.register_recovery(&new, active_since, *trigger != Trigger::Automated).await {
-        Ok(Registration::Registered(id)) => id,
-        Ok(Registration::Blocked(row)) => return Err(NotRun::Blocked(Box::new(row))),
+    // Registered through raft: a node that is not the leader (or lost its quorum) cannot.
+    let register = Command::RegisterRecovery { recovery: new, active_since, forced: *trigger != Trigger::Automated };
+    let id = match s.replicated.write(register).await {
+        Ok(Reply::Registration(Registration::Registered(id))) => id,
+        Ok(Reply::Registration(Registration::Blocked(row))) => return Err(NotRun::Blocked(Box::new(row))),
+        Ok(other) => return Err(NotRun::Store(format!("unexpected answer to a recovery registration: {other:?}"))),
         Err(e) => return Err(NotRun::Store(e.to_string())),
     };
     let intermediate = verdict.analysis.action() == CodeAction::RecoverDeadIntermediateMaster;
     tracing::warn!(instance = %key, %cluster, analysis = %verdict.analysis, recovery = id, "recovering");
-    if let Err(e) = s.store.clear_blocked(key).await {
+    if let Err(e) = s.replicated.write(Command::ClearBlocked { failed: key.clone() }).await {
         tracing::error!(error = %e, "clearing a blocked recovery failed");
     }
     let mut ctx = hook_context(verdict, trigger, &uid, &settings.hook.node);
@@ -215,7 +219,7 @@ pub async fn recover(
     record.duration_ms = (chrono::Utc::now() - started).num_microseconds().unwrap_or_default() as f64 / 1000.0;
 
     if !intermediate && record.promoted && !record.fenced {
-        if let Err(e) = s.store.add_pending_fence(key, id).await {
+        if let Err(e) = s.replicated.write(Command::AddPendingFence { old: key.clone(), recovery_id: id, at: chrono::Utc::now() }).await {
             tracing::error!(error = %e, instance = %key, "remembering to fence the old primary failed");
         }
     }
@@ -223,7 +227,15 @@ pub async fn recover(
     tracing::warn!(instance = %key, %cluster, success = record.success, recovery = id, "{summary}");
     let details = serde_json::to_value(&record).unwrap_or_default();
     let successor = record.successor.as_ref().filter(|_| record.promoted);
-    if let Err(e) = s.store.finish_recovery(id, record.success, successor, &summary, &details).await {
+    let finish = Command::FinishRecovery {
+        id,
+        successful: record.success,
+        successor: successor.cloned(),
+        summary: summary.clone(),
+        record: details.clone(),
+        at: chrono::Utc::now(),
+    };
+    if let Err(e) = s.replicated.write(finish).await {
         tracing::error!(error = %e, recovery = id, "recording the end of a recovery failed");
     }
     let action = match verdict.analysis.action() {

@@ -17,6 +17,7 @@ use crate::config::HooksConfig;
 use crate::discovery::Discovery;
 use crate::intents::Intents;
 use crate::refactor::executor::ExecSettings;
+use crate::raft::{Command, Reply};
 use crate::store::{NewDetection, Store};
 use app::model::analysis::{CodeAction, ReplicationAnalysis};
 use app::model::InstanceKey;
@@ -62,6 +63,8 @@ pub struct Services {
     pub analyzer: Analyzer,
     pub intents: Intents,
     pub store: Store,
+    /// Recovery records, detections and fences are written through it; only its leader recovers.
+    pub replicated: crate::raft::Replicated,
 }
 
 /// Starts the loop; it ends when `cancel` is cancelled (a recovery under way finishes first).
@@ -161,6 +164,13 @@ struct Watch {
 impl Watch {
     async fn pass(&mut self) {
         let s = &self.services;
+        // Every node analyses; only the raft leader detects and recovers (without raft, the
+        // node is its own leader). A node that becomes leader starts with a clean memory.
+        if !s.replicated.is_leader() {
+            self.detected.clear();
+            self.noted.clear();
+            return;
+        }
         let now = chrono::Utc::now();
         let view = s.discovery.instances();
         let in_maintenance: BTreeSet<InstanceKey> = s.intents.snapshot().active_maintenance(now).into_iter().map(|w| w.instance.clone()).collect();
@@ -172,7 +182,7 @@ impl Watch {
         let before = self.noted.len();
         self.noted.retain(|(k, _), _| failing.contains(k));
         if self.noted.len() != before {
-            if let Err(e) = s.store.clear_blocked_except(&failing).await {
+            if let Err(e) = s.replicated.write(Command::ClearBlockedExcept { failing: failing.clone() }).await {
                 tracing::error!(error = %e, "clearing ended blocked recoveries failed");
             }
         }
@@ -238,8 +248,10 @@ impl Watch {
             detected: now,
         };
         let since = now - chrono::Duration::from_std(self.settings.detection_block).unwrap_or_default();
-        match s.store.register_detection(&d, since).await {
-            Ok(Some(id)) => {
+        let failed = d.failed.clone();
+        let detection = s.replicated.write(Command::RegisterDetection { detection: d.clone(), active_since: since }).await;
+        match detection {
+            Ok(Reply::Detection(Some(id))) => {
                 tracing::warn!(instance = %d.failed, analysis = %d.analysis, detection = id, "failure detected");
                 let list = self.settings.hooks.on_failure_detection_processes.clone();
                 if list.is_empty() {
@@ -256,10 +268,10 @@ impl Watch {
                     }
                 });
             }
-            Ok(None) => {}
+            Ok(_) => {}
             Err(e) => {
                 // Asked again on the next pass.
-                self.detected.remove(&d.failed);
+                self.detected.remove(&failed);
                 tracing::error!(error = %e, "registering a failure detection failed");
             }
         }
@@ -276,7 +288,15 @@ impl Watch {
         }
         self.noted.insert((key.clone(), reason.clone()), Instant::now());
         let s = &self.services;
-        if let Err(e) = s.store.note_blocked(&key, &cluster, &verdict.analysis.to_string(), &reason, blocking).await {
+        let blocked = Command::NoteBlocked {
+            failed: key.clone(),
+            cluster: cluster.clone(),
+            analysis: verdict.analysis.to_string(),
+            reason: reason.clone(),
+            blocking,
+            at: chrono::Utc::now(),
+        };
+        if let Err(e) = s.replicated.write(blocked).await {
             tracing::error!(error = %e, "recording a blocked recovery failed");
         }
         if !first {

@@ -24,6 +24,7 @@
 
 mod intents;
 pub mod recoveries;
+pub mod raft;
 
 pub use recoveries::{AckTarget, BlockedRow, DetectionRow, NewDetection, NewRecovery, RecoveryQuery, RecoveryRow, Registration};
 
@@ -89,6 +90,7 @@ const SQLITE_MIGRATIONS: &[(&str, &str)] = &[
     ("0002_audit_details", include_str!("sqlite/0002_audit_details.sql")),
     ("0003_intents", include_str!("sqlite/0003_intents.sql")),
     ("0004_recoveries", include_str!("sqlite/0004_recoveries.sql")),
+    ("0005_raft", include_str!("sqlite/0005_raft.sql")),
 ];
 
 impl Store {

@@ -5,7 +5,7 @@
 use super::{Backend, Store, StoreError};
 use app::model::InstanceKey;
 use chrono::{DateTime, SecondsFormat, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sqlx::sqlite::SqliteRow;
 use sqlx::Row;
 
@@ -31,7 +31,7 @@ fn key_of(row: &SqliteRow, host: &str, port: &str) -> Result<InstanceKey, StoreE
 }
 
 /// A recovery about to start.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct NewRecovery {
     pub uid: String,
     pub failed: InstanceKey,
@@ -47,7 +47,7 @@ pub struct NewRecovery {
 }
 
 /// What registering a recovery answered.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Registration {
     /// Registered under this id: go on.
     Registered(i64),
@@ -56,7 +56,7 @@ pub enum Registration {
 }
 
 /// One stored recovery, in orchestrator's `TopologyRecovery` shape plus our record.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RecoveryRow {
     #[serde(rename = "Id")]
     pub id: i64,
@@ -146,7 +146,7 @@ pub struct DetectionRow {
 }
 
 /// A detection about to be registered.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct NewDetection {
     pub failed: InstanceKey,
     pub cluster: String,
@@ -179,7 +179,7 @@ pub struct BlockedRow {
 }
 
 /// Which recoveries an acknowledgement is for.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum AckTarget {
     All,
     /// By cluster name (the caller resolved aliases and hints).
@@ -262,12 +262,13 @@ impl Store {
         successor: Option<&InstanceKey>,
         summary: &str,
         record: &serde_json::Value,
+        at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         let Backend::Sqlite(pool) = &*self.backend;
         sqlx::query(
             "UPDATE topology_recovery SET ended_at = ?, successful = ?, successor_hostname = ?, successor_port = ?, summary = ?, record = ? WHERE id = ?",
         )
-        .bind(time_text(Utc::now()))
+        .bind(time_text(at))
         .bind(successful as i64)
         .bind(successor.map(|k| k.hostname.as_str()).unwrap_or(""))
         .bind(successor.map(|k| k.port as i64).unwrap_or(0))
@@ -320,7 +321,7 @@ impl Store {
     /// Acknowledges every unacknowledged recovery `target` names (and, for a cluster, an
     /// instance or all, their failure detections); the blocks they caused end. Returns how many
     /// recoveries were acknowledged.
-    pub async fn acknowledge(&self, target: &AckTarget, by: &str, comment: &str) -> Result<u64, StoreError> {
+    pub async fn acknowledge(&self, target: &AckTarget, by: &str, comment: &str, at: DateTime<Utc>) -> Result<u64, StoreError> {
         let _serial = self.serial.lock().await;
         let Backend::Sqlite(pool) = &*self.backend;
         let (recoveries, detections, bind): (&str, &str, Vec<String>) = match target {
@@ -336,7 +337,7 @@ impl Store {
             AckTarget::Id(id) => ("id = ?1", "", vec![id.to_string()]),
             AckTarget::Uid(uid) => ("uid = ?1", "", vec![uid.clone()]),
         };
-        let now = time_text(Utc::now());
+        let now = time_text(at);
         let mut tx = pool.begin().await?;
         let mut count = 0;
         for (table, filter) in [("topology_recovery", recoveries), ("failure_detection", detections)] {
@@ -425,9 +426,9 @@ impl Store {
     }
 
     /// Records (or refreshes) why the recovery of a failing server did not run.
-    pub async fn note_blocked(&self, failed: &InstanceKey, cluster: &str, analysis: &str, reason: &str, blocking: i64) -> Result<(), StoreError> {
+    pub async fn note_blocked(&self, failed: &InstanceKey, cluster: &str, analysis: &str, reason: &str, blocking: i64, at: DateTime<Utc>) -> Result<(), StoreError> {
         let Backend::Sqlite(pool) = &*self.backend;
-        let now = time_text(Utc::now());
+        let now = time_text(at);
         sqlx::query(
             "INSERT INTO blocked_recovery (hostname, port, cluster, analysis, reason, blocking_recovery_id, first_blocked_at, last_blocked_at) \
              VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (hostname, port) DO UPDATE SET cluster = excluded.cluster, \
@@ -490,13 +491,13 @@ impl Store {
     }
 
     /// Remembers that `old` must be made read-only when it answers again.
-    pub async fn add_pending_fence(&self, old: &InstanceKey, recovery_id: i64) -> Result<(), StoreError> {
+    pub async fn add_pending_fence(&self, old: &InstanceKey, recovery_id: i64, at: DateTime<Utc>) -> Result<(), StoreError> {
         let Backend::Sqlite(pool) = &*self.backend;
         sqlx::query("INSERT INTO pending_fence (hostname, port, recovery_id, since) VALUES (?, ?, ?, ?) ON CONFLICT (hostname, port) DO UPDATE SET recovery_id = excluded.recovery_id")
             .bind(&old.hostname)
             .bind(old.port as i64)
             .bind(recovery_id)
-            .bind(time_text(Utc::now()))
+            .bind(time_text(at))
             .execute(pool)
             .await?;
         Ok(())
@@ -522,7 +523,7 @@ impl Store {
         Ok(row.map(|(v,)| v == "1"))
     }
 
-    pub async fn set_switch(&self, name: &str, on: bool, by: &str) -> Result<(), StoreError> {
+    pub async fn set_switch(&self, name: &str, on: bool, by: &str, at: DateTime<Utc>) -> Result<(), StoreError> {
         let Backend::Sqlite(pool) = &*self.backend;
         sqlx::query(
             "INSERT INTO node_settings (name, value, set_at, set_by) VALUES (?, ?, ?, ?) \
@@ -530,7 +531,7 @@ impl Store {
         )
         .bind(name)
         .bind(if on { "1" } else { "0" })
-        .bind(time_text(Utc::now()))
+        .bind(time_text(at))
         .bind(by)
         .execute(pool)
         .await?;
@@ -641,7 +642,7 @@ mod tests {
             panic!("the first recovery registers")
         };
         let successor = InstanceKey::new("db2", 3306);
-        store.finish_recovery(first, true, Some(&successor), "promoted db2", &serde_json::json!({"LostReplicas": [{"Instance": {"Hostname": "db3", "Port": 3306}}]})).await.unwrap();
+        store.finish_recovery(first, true, Some(&successor), "promoted db2", &serde_json::json!({"LostReplicas": [{"Instance": {"Hostname": "db3", "Port": 3306}}]}), Utc::now()).await.unwrap();
 
         // The same cluster, and the cluster now headed by the successor, are blocked.
         for (cluster, host) in [("db1:3306", "db3"), ("db2:3306", "db2"), ("db2:3306", "db4")] {
@@ -659,15 +660,15 @@ mod tests {
         assert!(matches!(store.register_recovery(&new("db1:3306", "db1", now), now + Duration::seconds(1), false).await.unwrap(), Registration::Registered(_)));
 
         // Acknowledging the cluster ends the block, and says who and why.
-        store.note_blocked(&InstanceKey::new("db2", 3306), "db2:3306", "DeadMaster", "blocked", first).await.unwrap();
+        store.note_blocked(&InstanceKey::new("db2", 3306), "db2:3306", "DeadMaster", "blocked", first, Utc::now()).await.unwrap();
         assert_eq!(store.list_blocked(None).await.unwrap().len(), 1);
-        assert!(store.acknowledge(&AckTarget::Cluster("db1:3306".into()), "alice", "checked").await.unwrap() >= 1);
+        assert!(store.acknowledge(&AckTarget::Cluster("db1:3306".into()), "alice", "checked", Utc::now()).await.unwrap() >= 1);
         assert!(store.list_blocked(None).await.unwrap().is_empty());
         let row = &store.list_recoveries(&RecoveryQuery { id: Some(first), ..Default::default() }, hour_ago).await.unwrap()[0];
         assert!(row.acknowledged && !row.is_active);
         assert_eq!((row.acknowledged_by.as_str(), row.acknowledged_comment.as_str()), ("alice", "checked"));
         assert!(matches!(store.register_recovery(&new("db2:3306", "db2", now), hour_ago, false).await.unwrap(), Registration::Blocked(_)), "the forced one still blocks");
-        assert_eq!(store.acknowledge(&AckTarget::All, "bob", "all").await.unwrap(), 2, "db9 and the forced one");
+        assert_eq!(store.acknowledge(&AckTarget::All, "bob", "all", Utc::now()).await.unwrap(), 2, "db9 and the forced one");
         assert!(matches!(store.register_recovery(&new("db2:3306", "db2", now), hour_ago, false).await.unwrap(), Registration::Registered(_)));
     }
 
@@ -690,11 +691,11 @@ mod tests {
         let since = now - Duration::hours(1);
         assert!(store.register_detection(&d, since).await.unwrap().is_some());
         assert!(store.register_detection(&d, since).await.unwrap().is_none());
-        store.acknowledge(&AckTarget::Instance(d.failed.clone()), "alice", "ok").await.unwrap();
+        store.acknowledge(&AckTarget::Instance(d.failed.clone()), "alice", "ok", Utc::now()).await.unwrap();
         assert!(store.register_detection(&d, since).await.unwrap().is_some());
         assert_eq!(store.list_detections(0, None, Some("main")).await.unwrap().len(), 2);
         assert_eq!(store.switch("recoveries-disabled").await.unwrap(), None);
-        store.set_switch("recoveries-disabled", true, "alice").await.unwrap();
+        store.set_switch("recoveries-disabled", true, "alice", Utc::now()).await.unwrap();
         drop(store);
         let store = Store::open_sqlite(&path).await.unwrap();
         assert_eq!(store.switch("recoveries-disabled").await.unwrap(), Some(true));

@@ -43,7 +43,7 @@ impl TestNode {
         let text = test_config(dir.path(), overrides).to_string();
         let config = server::config::parse(&text, "test").expect("test configuration").config;
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let node = start(config, Listeners { http: listener }, CancellationToken::new()).await.expect("node starts");
+        let node = start(config, Listeners { http: listener, raft: None }, CancellationToken::new()).await.expect("node starts");
         let url = format!("http://{}", node.addr);
         TestNode { node: Some(node), url, dir, http: reqwest::Client::new() }
     }

@@ -1,0 +1,102 @@
+//! orchestrator's raft routes: state, leader, health, status, peers, membership changes and a
+//! snapshot on demand. All but the membership changes are answered by the node asked (they
+//! describe it); `raft-add-peer` and `raft-remove-peer` are forwarded to the leader.
+
+use super::error::ApiError;
+use super::AppState;
+use crate::raft::Consensus;
+use app::model::Envelope;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::json;
+
+type ApiResult = Result<Response, ApiError>;
+
+pub fn routes() -> Router<AppState> {
+    let r = Router::new()
+        .route("/raft-state", get(state))
+        .route("/raft-leader", get(leader))
+        .route("/raft-health", get(health))
+        .route("/raft-status", get(status))
+        .route("/raft-peers", get(peers))
+        .route("/raft-add-peer/{addr}", get(add_peer))
+        .route("/raft-remove-peer/{addr}", get(remove_peer))
+        .route("/raft-snapshot", get(snapshot));
+    #[cfg(feature = "testing")]
+    let r = r.route("/raft-test/isolate/{on}", get(isolate));
+    r
+}
+
+fn consensus(state: &AppState) -> Result<&Consensus, ApiError> {
+    state.replicated.consensus().ok_or_else(|| ApiError::NotFound("raft is not enabled on this node (RaftEnabled: false)".into()))
+}
+
+async fn state(State(s): State<AppState>) -> ApiResult {
+    Ok(Json(consensus(&s)?.state_name()).into_response())
+}
+
+/// The leader's raft address, as orchestrator (`LeaderURI` in `raft-status` is its API).
+async fn leader(State(s): State<AppState>) -> ApiResult {
+    match consensus(&s)?.leader() {
+        Some((_, peer)) => Ok(Json(peer.raft).into_response()),
+        None => Err(ApiError::Unavailable("no raft leader is known to this node".into())),
+    }
+}
+
+/// `"healthy"` with 200, else orchestrator's error envelope with 500.
+async fn health(State(s): State<AppState>) -> ApiResult {
+    if consensus(&s)?.is_healthy() {
+        return Ok(Json("healthy").into_response());
+    }
+    Ok((StatusCode::INTERNAL_SERVER_ERROR, Json(Envelope::error("unhealthy".to_string()))).into_response())
+}
+
+async fn status(State(s): State<AppState>) -> ApiResult {
+    Ok(Json(consensus(&s)?.status().await).into_response())
+}
+
+async fn peers(State(s): State<AppState>) -> ApiResult {
+    Ok(Json(consensus(&s)?.status().await.peers).into_response())
+}
+
+fn raft_addr(addr: &str) -> Result<String, ApiError> {
+    let addr = addr.trim();
+    match addr.rsplit_once(':') {
+        Some((host, port)) if !host.is_empty() && port.parse::<u16>().is_ok_and(|p| p > 0) => Ok(addr.to_ascii_lowercase()),
+        _ => Err(ApiError::BadRequest(format!("{addr:?} is not a raft address host:port"))),
+    }
+}
+
+async fn add_peer(State(s): State<AppState>, Path(addr): Path<String>) -> ApiResult {
+    let addr = raft_addr(&addr)?;
+    let peer = consensus(&s)?.add_peer(&addr).await?;
+    let message = format!("raft peer added: {}", peer.raft);
+    Ok(Json(Envelope::ok(message, json!(peer.raft))).into_response())
+}
+
+async fn remove_peer(State(s): State<AppState>, Path(addr): Path<String>) -> ApiResult {
+    let addr = raft_addr(&addr)?;
+    let c = consensus(&s)?;
+    if !c.is_peer(&addr) {
+        return Err(ApiError::NotFound(format!("{addr} is not a raft peer (see raft-peers)")));
+    }
+    c.remove_peer(&addr).await?;
+    Ok(Json(Envelope::ok(format!("raft peer removed: {addr}"), json!(addr))).into_response())
+}
+
+async fn snapshot(State(s): State<AppState>) -> ApiResult {
+    let c = consensus(&s)?;
+    c.raft().trigger().snapshot().await.map_err(|e| ApiError::Unavailable(e.to_string()))?;
+    Ok(Json(Envelope::ok("raft snapshot requested".to_string(), json!(null))).into_response())
+}
+
+/// Test fail point: cuts this node's raft traffic both ways (`on` = 1) or restores it (0).
+#[cfg(feature = "testing")]
+async fn isolate(State(s): State<AppState>, Path(on): Path<String>) -> ApiResult {
+    let on = on == "1" || on == "true";
+    consensus(&s)?.set_isolated(on);
+    Ok(Json(json!(on)).into_response())
+}

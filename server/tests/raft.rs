@@ -1,0 +1,426 @@
+//! Three `orchestrator http` processes forming a raft cluster, as in the seed's environment: one
+//! shared `config.json` and `raft.conf`, each node's identity (HTTP and raft addresses, data
+//! directory) from environment variables. Checked from every node's own API and from the MySQL
+//! servers: who leads, what was replicated, who recovered, and that a cut-off node neither leads
+//! nor recovers, then catches up.
+//!
+//! Run with `cargo test -p server --test raft`.
+
+mod common;
+
+use common::{orchestrator_bin, run_cli, wait_for};
+use serde_json::{json, Value};
+use server::sandbox::{Sandbox, SandboxFlavor, SandboxOptions, Shape, TOPOLOGY_PASSWORD, TOPOLOGY_USER};
+use std::path::PathBuf;
+use std::time::Duration;
+
+const WAIT: Duration = Duration::from_secs(30);
+const SECRET: &str = "raft-test-secret-0123456789";
+
+/// One node process.
+struct Proc {
+    child: Option<tokio::process::Child>,
+    http: u16,
+    raft: u16,
+    data: PathBuf,
+    log: PathBuf,
+}
+
+impl Proc {
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.http)
+    }
+    fn raft_addr(&self) -> String {
+        format!("127.0.0.1:{}", self.raft)
+    }
+}
+
+struct Cluster {
+    dir: tempfile::TempDir,
+    config: PathBuf,
+    nodes: Vec<Proc>,
+    http: reqwest::Client,
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
+}
+
+impl Cluster {
+    /// Writes `config.json` (with `extra` keys) and `raft.conf` for three nodes, and starts them.
+    async fn start(extra: Value) -> Cluster {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut nodes = Vec::new();
+        for i in 0..3 {
+            let data = dir.path().join(format!("node{}", i + 1));
+            nodes.push(Proc { child: None, http: free_port(), raft: free_port(), data, log: dir.path().join(format!("node{}.log", i + 1)) });
+        }
+        let mut config = json!({
+            "MySQLTopologyUser": TOPOLOGY_USER,
+            "MySQLTopologyPassword": TOPOLOGY_PASSWORD,
+            "MySQLHostnameResolveMethod": "none",
+            "InstancePollSeconds": 1,
+        });
+        for (k, v) in extra.as_object().cloned().unwrap_or_default() {
+            config[k] = v;
+        }
+        let config_path = dir.path().join("config.json");
+        std::fs::write(&config_path, serde_json::to_string_pretty(&config).unwrap()).expect("write config.json");
+        let raft = json!({
+            "RaftEnabled": true,
+            "RaftDataDir": "/var/lib/orchestrator",
+            "DefaultRaftPort": 10008,
+            "RaftNodes": nodes.iter().map(|n| n.raft_addr()).collect::<Vec<_>>(),
+            "RaftSecret": SECRET,
+        });
+        std::fs::write(dir.path().join("raft.conf"), serde_json::to_string_pretty(&raft).unwrap()).expect("write raft.conf");
+        let mut cluster = Cluster { dir, config: config_path, nodes, http: reqwest::Client::builder().timeout(Duration::from_secs(10)).build().unwrap() };
+        for i in 0..3 {
+            cluster.spawn(i);
+        }
+        cluster
+    }
+
+    /// Starts node `i` (again), its identity from the environment.
+    fn spawn(&mut self, i: usize) {
+        let n = &mut self.nodes[i];
+        let log = std::fs::OpenOptions::new().create(true).append(true).open(&n.log).expect("log file");
+        let child = tokio::process::Command::new(orchestrator_bin())
+            .args(["http", "--config"])
+            .arg(&self.config)
+            .env("ORCHESTRATOR_LISTEN_ADDRESS", format!("127.0.0.1:{}", n.http))
+            .env("ORCHESTRATOR_RAFT_BIND", n.raft_addr())
+            .env("ORCHESTRATOR_RAFT_DATA_DIR", &n.data)
+            .env("RUST_LOG", "warn,server=info")
+            .stdout(std::process::Stdio::null())
+            .stderr(log)
+            .kill_on_drop(true)
+            .spawn()
+            .expect("start orchestrator http");
+        n.child = Some(child);
+    }
+
+    /// kill -9 node `i`.
+    async fn kill(&mut self, i: usize) {
+        if let Some(mut c) = self.nodes[i].child.take() {
+            c.start_kill().expect("kill");
+            let _ = c.wait().await;
+        }
+    }
+
+    fn alive(&self) -> Vec<usize> {
+        (0..3).filter(|i| self.nodes[*i].child.is_some()).collect()
+    }
+
+    async fn get(&self, i: usize, path: &str) -> (u16, Value) {
+        match self.http.get(format!("{}/api/{}", self.nodes[i].url(), path)).send().await {
+            Ok(r) => {
+                let status = r.status().as_u16();
+                let text = r.text().await.unwrap_or_default();
+                (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+            }
+            Err(e) => (0, Value::String(e.to_string())),
+        }
+    }
+
+    /// The node every live node names as leader, once they all agree and it says so itself.
+    async fn leader(&self) -> usize {
+        let alive = self.alive();
+        wait_for(WAIT, "the live nodes to agree on one raft leader", || async {
+            let mut named = Vec::new();
+            for &i in &alive {
+                let (status, body) = self.get(i, "raft-status").await;
+                if status != 200 {
+                    return None;
+                }
+                named.push(body["Leader"].as_str().unwrap_or("").to_string());
+            }
+            let first = named.first()?.clone();
+            if first.is_empty() || named.iter().any(|n| *n != first) {
+                return None;
+            }
+            let i = alive.iter().copied().find(|&i| self.nodes[i].raft_addr() == first)?;
+            (self.get(i, "leader-check").await.0 == 200).then_some(i)
+        })
+        .await
+    }
+
+    fn log_of(&self, i: usize) -> String {
+        std::fs::read_to_string(&self.nodes[i].log).unwrap_or_default()
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            for i in 0..3 {
+                let log = self.log_of(i);
+                let tail: Vec<&str> = log.lines().rev().take(40).collect();
+                eprintln!("---- node{} log (last lines) ----\n{}", i + 1, tail.into_iter().rev().collect::<Vec<_>>().join("\n"));
+            }
+        }
+        // For a closer look: the nodes' whole logs are copied there.
+        if let Some(keep) = std::env::var_os("RAFT_TEST_KEEP_LOGS") {
+            let _ = std::fs::create_dir_all(&keep);
+            for n in &self.nodes {
+                if let Some(name) = n.log.file_name() {
+                    let _ = std::fs::copy(&n.log, std::path::Path::new(&keep).join(name));
+                }
+            }
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_nodes_elect_one_leader_and_refuse_raft_requests_without_the_secret() {
+    let cluster = Cluster::start(json!({})).await;
+    let leader = cluster.leader().await;
+    let leader_addr = cluster.nodes[leader].raft_addr();
+    for i in 0..3 {
+        let (code, out, err) = run_cli(&cluster.nodes[i].url(), &["-c", "raft-leader"]).await;
+        assert_eq!(code, 0, "raft-leader on node{}: {err}", i + 1);
+        assert_eq!(out.trim(), leader_addr, "raft-leader on node{}", i + 1);
+        let (code, out, err) = run_cli(&cluster.nodes[i].url(), &["-c", "raft-status"]).await;
+        assert_eq!(code, 0, "raft-status on node{}: {err}", i + 1);
+        let status: Value = serde_json::from_str(&out).expect("raft-status prints JSON");
+        assert_eq!(status["Leader"], leader_addr.as_str());
+        assert_eq!(status["State"], if i == leader { "Leader" } else { "Follower" });
+        assert_eq!(status["Peers"].as_array().map(|p| p.len()), Some(3));
+        let expected_check = if i == leader { 200 } else { 404 };
+        assert_eq!(cluster.get(i, "leader-check").await.0, expected_check, "leader-check on node{}", i + 1);
+        assert_eq!(cluster.get(i, "raft-health").await, (200, json!("healthy")));
+    }
+
+    // The raft port refuses requests that do not carry the cluster secret.
+    let follower = (leader + 1) % 3;
+    let raft = format!("http://{}", cluster.nodes[follower].raft_addr());
+    let http = reqwest::Client::new();
+    let vote = json!({ "vote": { "leader_id": { "term": 999, "node_id": 1 }, "committed": false }, "last_log_id": null });
+    for secret in [None, Some("wrong-secret-wrong-secret")] {
+        let mut req = http.post(format!("{raft}/raft/vote")).json(&vote);
+        if let Some(s) = secret {
+            req = req.header("X-Raft-Secret", s);
+        }
+        let resp = req.send().await.expect("raft port answers");
+        assert_eq!(resp.status().as_u16(), 401, "a vote with secret {secret:?} must be refused");
+        let resp = http.get(format!("{raft}/raft/whoami")).send().await.expect("raft port answers");
+        assert_eq!(resp.status().as_u16(), 401);
+    }
+    // Nothing changed: same leader, same term on the follower.
+    assert_eq!(cluster.leader().await, leader);
+    let (_, status) = cluster.get(follower, "raft-status").await;
+    assert!(status["Term"].as_u64().unwrap_or(0) < 999, "the refused vote did not raise the term: {status}");
+}
+
+async fn sandbox() -> Sandbox {
+    Sandbox::start(SandboxOptions::new(SandboxFlavor::MariaDb, 3, Shape::PrimaryWithReplicas)).await.expect("sandbox starts")
+}
+
+/// Discovers the sandbox through node `i` and waits until every live node sees 3 members.
+async fn discover(cluster: &Cluster, i: usize, sb: &Sandbox) {
+    let key = sb.key(0);
+    let (status, body) = cluster.get(i, &format!("discover/{}/{}", key.hostname, key.port)).await;
+    assert_eq!(status, 200, "discover through node{}: {body}", i + 1);
+    for n in cluster.alive() {
+        wait_for(WAIT, &format!("node{} to see the 3 servers", n + 1), || async {
+            let (status, body) = cluster.get(n, &format!("cluster/{key}")).await;
+            let members = body.as_array().cloned().unwrap_or_default();
+            (status == 200 && members.len() == 3 && members.iter().all(|m| m["IsLastCheckValid"] == true)).then_some(())
+        })
+        .await;
+    }
+}
+
+/// The servers node `i` lists as downtimed (none while it does not answer: it may be starting).
+async fn downtimed(cluster: &Cluster, i: usize) -> Vec<String> {
+    let (status, body) = cluster.get(i, "downtimed").await;
+    if status != 200 {
+        return Vec::new();
+    }
+    let list = body.as_array().cloned().unwrap_or_default();
+    list.iter().map(|d| format!("{}:{}", d["Key"]["Hostname"].as_str().or(d["Hostname"].as_str()).unwrap_or(""), d["Key"]["Port"].as_u64().or(d["Port"].as_u64()).unwrap_or(0))).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn downtime_through_a_follower_reaches_every_node_and_survives_the_leader() {
+    let sb = sandbox().await;
+    let mut cluster = Cluster::start(json!({})).await;
+    let leader = cluster.leader().await;
+    let follower = (leader + 1) % 3;
+    discover(&cluster, follower, &sb).await;
+    let target = sb.key(2);
+
+    // Through a follower: forwarded to the leader, answered as the leader answers.
+    let (status, body) = cluster.get(follower, &format!("begin-downtime/{}/{}/dba/maintenance-window/1h", target.hostname, target.port)).await;
+    assert_eq!(status, 200, "begin-downtime through a follower: {body}");
+    for i in 0..3 {
+        wait_for(WAIT, &format!("node{} to list the downtime", i + 1), || async {
+            downtimed(&cluster, i).await.contains(&target.to_string()).then_some(())
+        })
+        .await;
+    }
+
+    cluster.kill(leader).await;
+    let new_leader = cluster.leader().await;
+    assert_ne!(new_leader, leader);
+    for i in cluster.alive() {
+        assert!(downtimed(&cluster, i).await.contains(&target.to_string()), "node{} still lists the downtime after the leader died", i + 1);
+    }
+    // A write through the surviving follower reaches the new leader.
+    let survivor = cluster.alive().into_iter().find(|&i| i != new_leader).unwrap();
+    let other = sb.key(1);
+    let (status, body) = cluster.get(survivor, &format!("begin-downtime/{}/{}/dba/second/1h", other.hostname, other.port)).await;
+    assert_eq!(status, 200, "a write through a follower after the leader change: {body}");
+
+    // The killed node comes back and catches up with what happened while it was away.
+    cluster.spawn(leader);
+    wait_for(WAIT, "the restarted node to hold both downtimes", || async {
+        let list = downtimed(&cluster, leader).await;
+        (list.contains(&target.to_string()) && list.contains(&other.to_string())).then_some(())
+    })
+    .await;
+}
+
+/// Recoveries listed by node `i` (replicated records).
+async fn recoveries(cluster: &Cluster, i: usize) -> Vec<Value> {
+    let (status, body) = cluster.get(i, "audit-recovery").await;
+    assert_eq!(status, 200, "audit-recovery on node{}: {body}", i + 1);
+    body.as_array().cloned().unwrap_or_default()
+}
+
+/// Recoveries node `i` ran itself (its own audit log is not replicated).
+async fn ran_here(cluster: &Cluster, i: usize) -> usize {
+    let (_, body) = cluster.get(i, "audit").await;
+    body.as_array().cloned().unwrap_or_default().iter().filter(|a| a["AuditType"] == "recover-dead-master").count()
+}
+
+async fn writable(sb: &Sandbox, i: usize) -> bool {
+    match sb.query(i, "SELECT @@global.read_only").await {
+        Ok(rows) => rows.first().and_then(|r| r.at(0)) == Some("0"),
+        Err(_) => false,
+    }
+}
+
+async fn promoted(sb: &Sandbox) -> usize {
+    wait_for(WAIT, "a replica to become writable", || async {
+        for r in [1, 2] {
+            if writable(sb, r).await {
+                return Some(r);
+            }
+        }
+        None
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_the_leader_dies_the_new_leader_alone_recovers_a_dead_primary() {
+    let sb = sandbox().await;
+    let mut cluster = Cluster::start(json!({ "RecoverMasterClusterFilters": ["*"] })).await;
+    let leader = cluster.leader().await;
+    discover(&cluster, leader, &sb).await;
+
+    cluster.kill(leader).await;
+    let new_leader = cluster.leader().await;
+    sb.kill(0);
+    let promoted = promoted(&sb).await;
+    let survivors = cluster.alive();
+    for &i in &survivors {
+        wait_for(WAIT, &format!("node{} to hold the recovery record", i + 1), || async {
+            let list = recoveries(&cluster, i).await;
+            list.iter().any(|r| r["IsRunning"] == false).then_some(())
+        })
+        .await;
+    }
+    // One promotion, one record, run by the new leader.
+    assert!(!writable(&sb, 3 - promoted).await, "exactly one writable server");
+    for &i in &survivors {
+        let list = recoveries(&cluster, i).await;
+        assert_eq!(list.len(), 1, "node{} lists exactly one recovery: {list:?}", i + 1);
+        assert_eq!(list[0]["IsSuccessful"], true);
+        assert_eq!(list[0]["SuccessorKey"]["Port"].as_u64(), Some(sb.key(promoted).port as u64));
+    }
+    assert_eq!(ran_here(&cluster, new_leader).await, 1, "the new leader ran the recovery");
+    let follower = survivors.into_iter().find(|&i| i != new_leader).unwrap();
+    assert_eq!(ran_here(&cluster, follower).await, 0, "the follower ran none");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cut_off_node_neither_leads_nor_recovers_and_catches_up_when_back() {
+    let sb = sandbox().await;
+    let cluster = Cluster::start(json!({ "RecoverMasterClusterFilters": ["*"] })).await;
+    let leader = cluster.leader().await;
+    discover(&cluster, leader, &sb).await;
+    let cut = (leader + 1) % 3;
+
+    // Cut its raft traffic both ways (the fail point of the test build).
+    let (status, body) = cluster.get(cut, "raft-test/isolate/1").await;
+    assert_eq!(status, 200, "isolate: {body}");
+    wait_for(WAIT, "the cut-off node to report that it is not healthy", || async {
+        (cluster.get(cut, "raft-health").await.0 == 500).then_some(())
+    })
+    .await;
+    assert_eq!(cluster.get(cut, "leader-check").await.0, 404, "the cut-off node is not the leader");
+
+    // The primary dies: the majority side recovers; the cut-off node, which still probes the
+    // servers and sees the failure, recovers nothing.
+    sb.kill(0);
+    let promoted = promoted(&sb).await;
+    wait_for(WAIT, "the leader to record the recovery", || async {
+        recoveries(&cluster, leader).await.iter().any(|r| r["IsRunning"] == false).then_some(())
+    })
+    .await;
+    let (_, analysis) = cluster.get(cut, "replication-analysis").await;
+    eprintln!("cut-off node's analysis: {analysis}");
+    assert_eq!(ran_here(&cluster, cut).await, 0, "the cut-off node ran no recovery");
+    assert!(recoveries(&cluster, cut).await.is_empty(), "the cut-off node has not heard of the recovery yet");
+    assert_ne!(cluster.get(cut, "raft-state").await.1, json!("Leader"));
+    assert_eq!(cluster.get(cut, "leader-check").await.0, 404);
+
+    // Reconnected, it catches up: the same record, and a healthy follower again.
+    let (status, _) = cluster.get(cut, "raft-test/isolate/0").await;
+    assert_eq!(status, 200);
+    wait_for(WAIT, "the reconnected node to hold the recovery record", || async {
+        let list = recoveries(&cluster, cut).await;
+        (list.len() == 1 && list[0]["SuccessorKey"]["Port"].as_u64() == Some(sb.key(promoted).port as u64)).then_some(())
+    })
+    .await;
+    wait_for(WAIT, "the reconnected node to be healthy", || async { (cluster.get(cut, "raft-health").await.0 == 200).then_some(()) }).await;
+    assert_eq!(ran_here(&cluster, cut).await, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_with_an_empty_data_dir_rejoins_with_the_same_state() {
+    let sb = sandbox().await;
+    let mut cluster = Cluster::start(json!({})).await;
+    let leader = cluster.leader().await;
+    discover(&cluster, leader, &sb).await;
+    let target = sb.key(1);
+    let (status, body) = cluster.get(leader, &format!("begin-downtime/{}/{}/dba/rejoin/1h", target.hostname, target.port)).await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = cluster.get(leader, "disable-global-recoveries").await;
+    assert_eq!(status, 200, "{body}");
+    // A snapshot on the leader, which purges the log before it: the rejoining node can only be
+    // brought up to date by being sent the snapshot.
+    assert_eq!(cluster.get(leader, "raft-snapshot").await.0, 200);
+    wait_for(WAIT, "the leader's snapshot", || async { cluster.get(leader, "raft-status").await.1["SnapshotIndex"].as_u64() }).await;
+
+    let gone = (leader + 1) % 3;
+    cluster.kill(gone).await;
+    std::fs::remove_dir_all(&cluster.nodes[gone].data).expect("empty the data directory");
+    cluster.spawn(gone);
+    wait_for(WAIT, "the rejoined node to hold the downtime and the switch", || async {
+        let down = downtimed(&cluster, gone).await.contains(&target.to_string());
+        let (_, switch) = cluster.get(gone, "check-global-recoveries").await;
+        (down && switch.to_string().contains("disabled")).then_some(())
+    })
+    .await;
+    let (_, leader_status) = cluster.get(leader, "raft-status").await;
+    wait_for(WAIT, "the rejoined node to have applied what the leader applied", || async {
+        let (_, s) = cluster.get(gone, "raft-status").await;
+        (s["LastApplied"].as_u64() >= leader_status["LastApplied"].as_u64() && s["State"] == "Follower").then_some(())
+    })
+    .await;
+    let (_, rejoined) = cluster.get(gone, "raft-status").await;
+    assert!(rejoined["SnapshotIndex"].as_u64().is_some(), "the rejoined node installed the leader's snapshot: {rejoined}");
+}

@@ -13,9 +13,14 @@
 //!
 //! `orchestrator bench failover [mariadb|mysql] [trials]`: kill -9 and SIGSTOP of a primary and
 //! graceful takeovers under writes: time to a writable replica, write gap, rows lost (`failover`).
+//!
+//! `orchestrator bench raft [trials]`: three `orchestrator http` processes in raft; kill -9 of
+//! the leader → a new leader accepts writes, then a primary killed right after → a replica
+//! writable (`raft`).
 
 mod failover;
 mod graph;
+mod raft;
 
 use crate::node::{start, Listeners};
 use crate::sandbox::{Sandbox, SandboxFlavor, SandboxOptions, Shape, TOPOLOGY_PASSWORD, TOPOLOGY_USER};
@@ -42,6 +47,13 @@ pub async fn run(_inv: &crate::cli::Invocation, what: &[&str]) -> i32 {
                 1
             }
         },
+        ["raft", rest @ ..] => match raft::run(rest).await {
+            Ok(()) => 0,
+            Err(e) => {
+                eprintln!("orchestrator: bench: {e}");
+                1
+            }
+        },
         ["discovery", rest @ ..] => match discovery(rest).await {
             Ok(()) => 0,
             Err(e) => {
@@ -50,7 +62,7 @@ pub async fn run(_inv: &crate::cli::Invocation, what: &[&str]) -> i32 {
             }
         },
         _ => {
-            eprintln!("orchestrator: bench: usage: orchestrator bench discovery [mariadb|mysql] [trials] | bench failover [mariadb|mysql] [trials] | bench graph [servers] [trials]");
+            eprintln!("orchestrator: bench: usage: orchestrator bench discovery [mariadb|mysql] [trials] | bench failover [mariadb|mysql] [trials] | bench graph [servers] [trials] | bench raft [trials]");
             2
         }
     }

@@ -210,6 +210,15 @@ async fn three_nodes_elect_one_leader_and_refuse_raft_requests_without_the_secre
     assert_eq!(cluster.leader().await, leader);
     let (_, status) = cluster.get(follower, "raft-status").await;
     assert!(status["Term"].as_u64().unwrap_or(0) < 999, "the refused vote did not raise the term: {status}");
+
+    // raft-elect-leader hands leadership to a named follower, asked through another node.
+    let elect = (leader + 2) % 3;
+    let (code, out, err) = run_cli(&cluster.nodes[follower].url(), &["-c", "raft-elect-leader", "-i", &cluster.nodes[elect].raft_addr()]).await;
+    assert_eq!(code, 0, "raft-elect-leader: {out}{err}");
+    assert_eq!(cluster.leader().await, elect, "the named node leads");
+    let (code, _, err) = run_cli(&cluster.nodes[follower].url(), &["-c", "raft-elect-leader", "-i", "127.0.0.1:1"]).await;
+    assert_eq!(code, 1, "electing a node that is not a peer fails");
+    assert!(err.contains("not a raft peer"), "{err}");
 }
 
 async fn sandbox() -> Sandbox {

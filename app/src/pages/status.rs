@@ -43,7 +43,13 @@ fn NodeFacts(info: NodeInfo) -> impl IntoView {
         None => view! { <span class="muted">"not configured: this node works alone and leads itself"</span> }.into_any(),
         Some(r) => view! {
             <span>
-                {if r.is_leader { "leader".to_string() } else { format!("follower of {}", r.leader) }}
+                {if r.is_leader {
+                    "leader".to_string()
+                } else if r.leader.is_empty() {
+                    "no leader known: writes are refused until one is elected".to_string()
+                } else {
+                    format!("follower of {} (changes made here are sent to it)", r.leader)
+                }}
                 {format!(" · peers: {}", r.peers.join(", "))}
             </span>
         }

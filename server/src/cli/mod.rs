@@ -85,6 +85,9 @@ pub struct Invocation {
     pub verbose: bool,
     #[arg(long)]
     pub quiet: bool,
+    /// `raft-elect-leader`: a hint naming the node to elect (orchestrator-client's `--hostname`).
+    #[arg(long)]
+    pub hostname: Option<String>,
     /// `http`: this node's HTTP listener, `[host]:port` (`ListenAddress`).
     #[arg(long = "listen-address", env = "ORCHESTRATOR_LISTEN_ADDRESS")]
     pub listen_address: Option<String>,

@@ -20,6 +20,7 @@ pub static COMMANDS: &[CommandSpec] = &[
     cmd("raft-add-peer", "Add a node to the raft group (sent to the leader)", "-i host:port\n-i is the new node's raft address (its RaftAdvertise, with the raft port)."),
     cmd("raft-remove-peer", "Remove a node from the raft group (sent to the leader)", "-i host:port\n-i is the node's raft address, as listed by raft-peers."),
     cmd("raft-snapshot", "Make the node take a raft snapshot now (compacting its log)", ""),
+    cmd("raft-elect-leader", "Make a named node the raft leader (the others step aside)", "-i host:port | --hostname hint\n-i is the node's raft address as listed by raft-peers; a hint (orchestrator-client's form)\nnames the one peer whose address contains it."),
 ];
 
 /// `-i` as a raft address `host:port` (no default port: the raft port is the node's setting).
@@ -93,6 +94,14 @@ pub async fn execute(spec: &CommandSpec, inv: &Invocation, api: &ApiClient) -> R
             vec![details_or_message(&api.get(&format!("{}/{}", spec.name, segment(&addr))).await?)]
         }
         "raft-snapshot" => vec![details_or_message(&api.get("raft-snapshot").await?)],
+        "raft-elect-leader" => {
+            let path = match (inv.instance_text(), inv.hostname.as_deref().map(str::trim).filter(|h| !h.is_empty())) {
+                (Some(_), _) => format!("raft-yield/{}", segment(&peer_addr(inv)?)),
+                (None, Some(hint)) => format!("raft-yield-hint/{}", segment(hint)),
+                (None, None) => return Err(Failure::Usage("needs -i host:port (the raft address of the node to elect) or --hostname hint".into())),
+            };
+            vec![details_or_message(&api.get(&path).await?)]
+        }
         other => return Err(Failure::Usage(format!("{other} is not a raft command"))),
     })
 }

@@ -29,7 +29,7 @@ const LOCAL_API: &[&str] = &[
     "clusters-info", "discovery-metrics", "downtimed", "get-candidate-replica", "health", "in-maintenance",
     "instance", "instance-replicas", "is-replicating", "is-replication-stopped", "lb-check", "leader-check",
     "maintenance", "master", "masters", "raft-health", "raft-leader", "raft-peers", "raft-snapshot", "raft-state",
-    "raft-status", "raft-test", "recently-active-cluster-recovery", "recently-active-instance-recovery",
+    "raft-status", "raft-test", "raft-yield", "raft-yield-hint", "recently-active-cluster-recovery", "recently-active-instance-recovery",
     "refresh", "replication-analysis", "search", "sql", "status", "tag-value", "tagged", "tags", "topology",
     "topology-tabulated", "topology-tags", "which-gtid-errant",
 ];

@@ -24,7 +24,9 @@ pub fn routes() -> Router<AppState> {
         .route("/raft-peers", get(peers))
         .route("/raft-add-peer/{addr}", get(add_peer))
         .route("/raft-remove-peer/{addr}", get(remove_peer))
-        .route("/raft-snapshot", get(snapshot));
+        .route("/raft-snapshot", get(snapshot))
+        .route("/raft-yield/{node}", get(elect))
+        .route("/raft-yield-hint/{hint}", get(elect_hint));
     #[cfg(feature = "testing")]
     let r = r.route("/raft-test/isolate/{on}", get(isolate));
     r
@@ -85,6 +87,33 @@ async fn remove_peer(State(s): State<AppState>, Path(addr): Path<String>) -> Api
     }
     c.remove_peer(&addr).await?;
     Ok(Json(Envelope::ok(format!("raft peer removed: {addr}"), json!(addr))).into_response())
+}
+
+/// `raft-elect-leader`: the named node (its raft address) becomes the leader.
+async fn elect(State(s): State<AppState>, Path(node): Path<String>) -> ApiResult {
+    let addr = raft_addr(&node)?;
+    let c = consensus(&s)?;
+    if !c.is_peer(&addr) {
+        return Err(ApiError::NotFound(format!("{addr} is not a raft peer (see raft-peers)")));
+    }
+    c.elect(&addr).await?;
+    Ok(Json(Envelope::ok(format!("{addr} is the raft leader"), json!(addr))).into_response())
+}
+
+/// orchestrator's `raft-yield-hint`: the one peer whose raft address contains `hint` leads.
+async fn elect_hint(State(s): State<AppState>, Path(hint): Path<String>) -> ApiResult {
+    let c = consensus(&s)?;
+    let peers = c.status().await.peers;
+    let matching: Vec<&String> = peers.iter().filter(|p| p.contains(hint.trim())).collect();
+    match matching.as_slice() {
+        [one] => {
+            let addr = one.to_string();
+            c.elect(&addr).await?;
+            Ok(Json(Envelope::ok(format!("{addr} is the raft leader"), json!(addr))).into_response())
+        }
+        [] => Err(ApiError::NotFound(format!("no raft peer matches {hint:?} (peers: {})", peers.join(", ")))),
+        many => Err(ApiError::BadRequest(format!("{hint:?} matches several raft peers: {}", many.iter().map(|p| p.as_str()).collect::<Vec<_>>().join(", ")))),
+    }
 }
 
 async fn snapshot(State(s): State<AppState>) -> ApiResult {

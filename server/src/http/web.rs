@@ -65,7 +65,13 @@ impl NodeView for AppState {
                 clusters: view.values().map(|i| &i.cluster_name).collect::<BTreeSet<_>>().len(),
                 store_healthy,
                 backend: s.backend_description.clone(),
-                raft: None,
+                raft: match state.replicated.consensus() {
+                    Some(c) => {
+                        let status = c.status().await;
+                        Some(app::api::RaftInfo { leader: status.leader, is_leader: c.is_leader(), peers: status.peers })
+                    }
+                    None => None,
+                },
                 rules: *state.refactor.rule_settings(),
             }
         })

@@ -294,6 +294,33 @@ impl Consensus {
         Ok(())
     }
 
+    /// `raft-elect-leader`: asks every voter to step aside for a while, and the node at
+    /// `target` to stand; returns once it leads, or fails after the window.
+    pub async fn elect(&self, target: &str) -> Result<(), WriteError> {
+        if !self.is_peer(target) {
+            return Err(WriteError::Apply(format!("{target} is not a raft peer")));
+        }
+        let to = node_id(target);
+        let req = network::YieldRequest { to, millis: YIELD_WINDOW.as_millis() as u64 };
+        let peers: Vec<Peer> = self.inner.raft.metrics().borrow().membership_config.nodes().map(|(_, p)| p.clone()).collect();
+        let mut failures = Vec::new();
+        for peer in peers {
+            if node_id(&peer.raft) == self.inner.id {
+                step_aside(self.inner.raft.clone(), to, YIELD_WINDOW);
+            } else if let Err(e) = network::ask_to_yield(&self.inner.client, &peer.raft, &self.inner.settings.secret, &req).await {
+                failures.push(e);
+            }
+        }
+        let deadline = tokio::time::Instant::now() + YIELD_WINDOW + ELECTION_MAX;
+        while tokio::time::Instant::now() < deadline {
+            if self.leader().is_some_and(|(id, _)| id == to) {
+                return Ok(());
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        Err(WriteError::Raft(format!("{target} was not elected within {} s{}", (YIELD_WINDOW + ELECTION_MAX).as_secs(), if failures.is_empty() { String::new() } else { format!(" (not reached: {})", failures.join("; ")) })))
+    }
+
     /// Whether `addr` is one of the voters.
     pub fn is_peer(&self, addr: &str) -> bool {
         let id = node_id(addr);
@@ -304,6 +331,36 @@ impl Consensus {
     pub fn set_isolated(&self, on: bool) {
         self.inner.isolated.store(on, std::sync::atomic::Ordering::SeqCst);
     }
+}
+
+/// How long the other nodes hold back while `raft-elect-leader` elects its node.
+pub const YIELD_WINDOW: Duration = Duration::from_secs(5);
+
+/// This node's part in electing `to`: any other node stops sending heartbeats and starting
+/// elections for `window` (so the followers' leader lease expires and they vote for `to`);
+/// `to` itself stands for election until it leads or `window` ends.
+pub fn step_aside(raft: Raft, to: NodeId, window: Duration) {
+    tokio::spawn(async move {
+        let me = raft.metrics().borrow().id;
+        let deadline = tokio::time::Instant::now() + window;
+        if me != to {
+            raft.runtime_config().elect(false);
+            raft.runtime_config().heartbeat(false);
+            tokio::time::sleep_until(deadline).await;
+            raft.runtime_config().heartbeat(true);
+            raft.runtime_config().elect(true);
+            return;
+        }
+        while tokio::time::Instant::now() < deadline {
+            if raft.metrics().borrow().current_leader == Some(me) {
+                return;
+            }
+            if raft.trigger().elect().await.is_err() {
+                return;
+            }
+            tokio::time::sleep(HEARTBEAT * 2).await;
+        }
+    });
 }
 
 fn membership_error(e: RaftError<NodeId, ClientWriteError<NodeId, Peer>>) -> WriteError {

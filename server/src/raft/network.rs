@@ -230,6 +230,7 @@ pub fn router(raft: Raft, secret: &str, me: Peer, isolated: Arc<AtomicBool>) -> 
         .route("/raft/append", post(append))
         .route("/raft/vote", post(vote))
         .route("/raft/snapshot", post(snapshot))
+        .route("/raft/yield", post(yield_to))
         .with_state(raft);
     guard(rpcs.merge(whoami_routes(me)), secret, isolated).layer(DefaultBodyLimit::max(BODY_LIMIT))
 }
@@ -253,6 +254,36 @@ async fn snapshot(
     Json(req): Json<InstallSnapshotRequest<TypeConfig>>,
 ) -> Json<Result<InstallSnapshotResponse<NodeId>, RaftError<NodeId, InstallSnapshotError>>> {
     Json(raft.install_snapshot(req).await)
+}
+
+/// `POST /raft/yield`: step aside for a while so that `to` can be elected (`raft-elect-leader`).
+async fn yield_to(State(raft): State<Raft>, Json(req): Json<YieldRequest>) -> Json<bool> {
+    super::consensus::step_aside(raft, req.to, std::time::Duration::from_millis(req.millis.min(30_000)));
+    Json(true)
+}
+
+/// What `raft-elect-leader` asks of every node.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub struct YieldRequest {
+    /// The node to elect.
+    pub to: NodeId,
+    /// How long the others hold back.
+    pub millis: u64,
+}
+
+/// Asks the node at `raft_addr` to step aside for `req.to`.
+pub async fn ask_to_yield(client: &reqwest::Client, raft_addr: &str, secret: &str, req: &YieldRequest) -> Result<(), String> {
+    let resp = client
+        .post(format!("http://{raft_addr}/raft/yield"))
+        .header(SECRET_HEADER, secret)
+        .json(req)
+        .send()
+        .await
+        .map_err(|e| format!("{raft_addr}: {e}"))?;
+    if !resp.status().is_success() {
+        return Err(format!("{raft_addr} answered {}", resp.status()));
+    }
+    Ok(())
 }
 
 /// `GET /raft/whoami`: needs no raft node, only who this node is.

@@ -1,0 +1,442 @@
+//! `orchestrator bench raft [trials]`: how long a raft cluster of three `orchestrator http`
+//! processes is without a leader after kill -9 of the leader, and how fast a primary that dies
+//! right after that leader change is replaced. Figures are printed, not asserted.
+//!
+//! The three nodes run as separate processes from one `config.json` and `raft.conf` in a temp
+//! dir, each node's identity from the environment (as `server/tests/raft.rs` starts them);
+//! their stderr goes to `nodeN.log` there (`RUST_LOG=warn`). Each trial:
+//!
+//! 1. starts three MariaDB servers (primary + two replicas), finds the raft leader (every live
+//!    node names it in `/api/raft-status` and its `/api/leader-check` answers 200), discovers
+//!    the primary through it and waits until every live node lists the three servers;
+//! 2. begins a downtime of a replica through the leader (a replicated write), then kill -9 of
+//!    the leader process (t0), and every 10 ms asks each surviving node to end that downtime
+//!    (`/api/end-downtime/...`, a replicated write: a follower forwards it to the leader, and
+//!    200 means a quorum committed it). The first 200 is "the new leader accepts writes";
+//! 3. at once kill -9 of the primary (t1), then the replicas are polled every 10 ms until one
+//!    reports `@@global.read_only = 0` (t2): recovery right after the leader change;
+//! 4. waits for the recovery record to be complete, restarts the killed node on its data dir,
+//!    and forgets the dead servers. The next trial starts fresh servers on other ports: another
+//!    cluster name, so `RecoveryPeriodBlockSeconds` (per cluster, and per successor) of the
+//!    previous recovery does not block it (ports reused from an earlier trial are refused).
+//!
+//! The downtime is begun before the leader dies and ended by the measured write so that no
+//! replica is downtimed (vetoed as a promotion candidate) when the primary dies.
+//!
+//! orchestrator, measured on this machine the same way: 2.80 s (leader killed → writes accepted)
+//! and 2.46 s (primary killed right after → a replica writable).
+
+use super::stats;
+use crate::raft::consensus::{ELECTION_MAX, ELECTION_MIN, HEARTBEAT};
+use crate::sandbox::{Sandbox, SandboxFlavor, SandboxOptions, Shape, TOPOLOGY_PASSWORD, TOPOLOGY_USER};
+use app::model::InstanceKey;
+use serde_json::{json, Value};
+use std::collections::BTreeSet;
+use std::fmt::Display;
+use std::future::Future;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+/// Every wait gives up after this long.
+const WAIT: Duration = Duration::from_secs(30);
+/// Polling interval of the measured waits.
+const POLL: Duration = Duration::from_millis(10);
+/// What a single request may take (a write waits for a quorum, `WRITE_TIMEOUT` 5 s).
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(6);
+const SECRET: &str = "bench-raft-secret-0123456789";
+const NODES: usize = 3;
+
+/// orchestrator's figures, measured on this machine.
+const ORCHESTRATOR_LEADER: f64 = 2.80;
+const ORCHESTRATOR_RECOVERY: f64 = 2.46;
+
+pub async fn run(args: &[&str]) -> anyhow::Result<()> {
+    let trials: usize = args.iter().find_map(|a| a.parse().ok()).unwrap_or(5);
+    anyhow::ensure!(trials > 0, "trials must be at least 1");
+    println!("bench raft: {NODES} `orchestrator http` processes (raft), 3 MariaDB servers per trial, {trials} trials, InstancePollSeconds 1");
+    println!(
+        "raft timing in use: heartbeat {} ms, election timeout {}-{} ms",
+        HEARTBEAT.as_millis(),
+        ELECTION_MIN.as_millis(),
+        ELECTION_MAX.as_millis()
+    );
+    let mut nodes = Nodes::start()?;
+    println!("node logs: {}", nodes.dir.path().display());
+    match trials_on(&mut nodes, trials).await {
+        Ok(()) => Ok(()),
+        Err(e) => {
+            // Keep the logs for a look after the failure.
+            let logs: Vec<String> = (0..NODES).map(|i| format!("  {}: {}", name(i), nodes.procs[i].log.display())).collect();
+            for i in 0..NODES {
+                nodes.kill(i).await;
+            }
+            let dir = nodes.dir.keep();
+            eprintln!("bench raft failed; the node logs are kept in {}:\n{}", dir.display(), logs.join("\n"));
+            Err(e)
+        }
+    }
+}
+
+struct Trial {
+    killed: usize,
+    new_leader: usize,
+    answered_by: usize,
+    writes: Duration,
+    writable: Duration,
+}
+
+async fn trials_on(nodes: &mut Nodes, trials: usize) -> anyhow::Result<()> {
+    let mut used_ports = BTreeSet::new();
+    let mut results = Vec::new();
+    for t in 1..=trials {
+        let sb = fresh_sandbox(&mut used_ports).await?;
+        let r = trial(nodes, &sb, t).await?;
+        println!(
+            "  trial {t}: kill -9 of leader {} -> writes accepted after {:.3} s (answered by {}, new leader {}); primary killed -> a replica writable after {:.3} s",
+            name(r.killed),
+            r.writes.as_secs_f64(),
+            name(r.answered_by),
+            name(r.new_leader),
+            r.writable.as_secs_f64()
+        );
+        let dead: Vec<InstanceKey> = (0..3).map(|i| sb.key(i)).collect();
+        drop(sb);
+        nodes.forget(&dead).await;
+        results.push(r);
+    }
+    let (median_w, _, max_w) = stats(&mut results.iter().map(|r| r.writes).collect::<Vec<_>>());
+    let (median_r, _, max_r) = stats(&mut results.iter().map(|r| r.writable).collect::<Vec<_>>());
+    println!();
+    println!("(a) kill -9 raft leader -> new leader accepts writes:          median {median_w:.3} s, max {max_w:.3} s");
+    println!("(b) primary killed right after the leader change -> writable:  median {median_r:.3} s, max {max_r:.3} s");
+    println!("    orchestrator, measured here: {ORCHESTRATOR_LEADER:.2} s / {ORCHESTRATOR_RECOVERY:.2} s");
+    println!(
+        "    (raft: heartbeat {} ms, election timeout {}-{} ms; {trials} trials)",
+        HEARTBEAT.as_millis(),
+        ELECTION_MIN.as_millis(),
+        ELECTION_MAX.as_millis()
+    );
+    Ok(())
+}
+
+/// Three fresh servers on ports no earlier trial used: a new cluster name, never an earlier
+/// recovery's successor.
+async fn fresh_sandbox(used: &mut BTreeSet<u16>) -> anyhow::Result<Sandbox> {
+    for _ in 0..5 {
+        let sb = Sandbox::start(SandboxOptions::new(SandboxFlavor::MariaDb, 3, Shape::PrimaryWithReplicas)).await?;
+        let ports: Vec<u16> = (0..3).map(|i| sb.key(i).port).collect();
+        if ports.iter().all(|p| !used.contains(p)) {
+            used.extend(ports);
+            return Ok(sb);
+        }
+    }
+    anyhow::bail!("five sandboxes in a row reused a port of an earlier trial")
+}
+
+async fn trial(nodes: &mut Nodes, sb: &Sandbox, t: usize) -> anyhow::Result<Trial> {
+    let leader = nodes.leader().await?;
+    nodes.discover(leader, sb).await?;
+    let replica = sb.key(2);
+    let begin = format!("begin-downtime/{}/{}/bench/raft-trial-{t}/1m", replica.hostname, replica.port);
+    let end = format!("end-downtime/{}/{}", replica.hostname, replica.port);
+    wait(format!("{} to accept a write before the kill{}", name(leader), nodes.look_at(&[leader])), || async {
+        (nodes.get(leader, &begin).await.0 == 200).then_some(())
+    })
+    .await?;
+    // Kept connections to the replicas, opened before anything is measured.
+    let mut replicas = Vec::new();
+    for r in [1, 2] {
+        replicas.push((r, sb.admin(r).await?));
+    }
+
+    // kill -9 of the leader process; the survivors are asked for a write every 10 ms.
+    let t0 = nodes.kill(leader).await;
+    let survivors = nodes.alive();
+    let (writes, answered_by) = nodes.first_write(&survivors, &end, t0).await?;
+
+    // At once: kill -9 of the primary; the first replica that is writable.
+    let t1 = Instant::now();
+    sb.kill(0);
+    let deadline = t1 + WAIT;
+    let writable = loop {
+        let mut found = None;
+        for (r, c) in replicas.iter_mut() {
+            if let Ok(rows) = c.query("SELECT @@global.read_only").await {
+                if rows.first().and_then(|row| row.at(0)) == Some("0") {
+                    found = Some(*r);
+                    break;
+                }
+            }
+        }
+        if found.is_some() {
+            break t1.elapsed();
+        }
+        anyhow::ensure!(
+            Instant::now() < deadline,
+            "no replica became writable within {} s of the primary's kill -9{}",
+            WAIT.as_secs(),
+            nodes.look_at(&survivors)
+        );
+        tokio::time::sleep(POLL).await;
+    };
+    for (_, c) in replicas {
+        c.close().await;
+    }
+
+    let new_leader = nodes.leader().await?;
+    // The recovery goes on after the promotion (re-pointing, its record): let it end before
+    // the servers go away.
+    let primary = sb.key(0);
+    wait(format!("the recovery of {primary} to be recorded as ended{}", nodes.look_at(&[new_leader])), || async {
+        let (status, body) = nodes.get(new_leader, "audit-recovery").await;
+        let list = body.as_array().cloned().unwrap_or_default();
+        (status == 200 && list.iter().any(|r| r["FailedInstanceKey"]["Port"].as_u64() == Some(primary.port as u64) && r["IsRunning"] == false))
+            .then_some(())
+    })
+    .await?;
+
+    nodes.spawn(leader)?;
+    Ok(Trial { killed: leader, new_leader, answered_by, writes, writable })
+}
+
+fn name(i: usize) -> String {
+    format!("node{}", i + 1)
+}
+
+/// Waits until `probe` gives a value, polling every `POLL`, at most `WAIT`.
+async fn wait<T, F, Fut>(what: impl Display, mut probe: F) -> anyhow::Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + WAIT;
+    loop {
+        if let Some(v) = probe().await {
+            return Ok(v);
+        }
+        anyhow::ensure!(Instant::now() < deadline, "timed out after {} s waiting for {what}", WAIT.as_secs());
+        tokio::time::sleep(POLL).await;
+    }
+}
+
+/// One node process.
+struct Proc {
+    child: Option<tokio::process::Child>,
+    http: u16,
+    raft: u16,
+    data: PathBuf,
+    log: PathBuf,
+}
+
+impl Proc {
+    fn raft_addr(&self) -> String {
+        format!("127.0.0.1:{}", self.raft)
+    }
+}
+
+struct Nodes {
+    dir: tempfile::TempDir,
+    config: PathBuf,
+    procs: Vec<Proc>,
+    http: reqwest::Client,
+}
+
+fn free_port() -> anyhow::Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+impl Nodes {
+    /// Writes `config.json` and `raft.conf` for three nodes and starts them.
+    fn start() -> anyhow::Result<Nodes> {
+        let dir = tempfile::tempdir()?;
+        let mut procs = Vec::new();
+        for i in 0..NODES {
+            procs.push(Proc {
+                child: None,
+                http: free_port()?,
+                raft: free_port()?,
+                data: dir.path().join(name(i)),
+                log: dir.path().join(format!("{}.log", name(i))),
+            });
+        }
+        let config = json!({
+            "MySQLTopologyUser": TOPOLOGY_USER,
+            "MySQLTopologyPassword": TOPOLOGY_PASSWORD,
+            "MySQLHostnameResolveMethod": "none",
+            "InstancePollSeconds": 1,
+            "RecoverMasterClusterFilters": ["*"],
+        });
+        let config_path = dir.path().join("config.json");
+        std::fs::write(&config_path, serde_json::to_string_pretty(&config)?)?;
+        let raft = json!({
+            "RaftEnabled": true,
+            "RaftNodes": procs.iter().map(|p| p.raft_addr()).collect::<Vec<_>>(),
+            "RaftSecret": SECRET,
+        });
+        std::fs::write(dir.path().join("raft.conf"), serde_json::to_string_pretty(&raft)?)?;
+        let http = reqwest::Client::builder().timeout(REQUEST_TIMEOUT).build()?;
+        let mut nodes = Nodes { dir, config: config_path, procs, http };
+        for i in 0..NODES {
+            nodes.spawn(i)?;
+        }
+        Ok(nodes)
+    }
+
+    /// Starts node `i` (again, on the same data dir), its identity from the environment.
+    fn spawn(&mut self, i: usize) -> anyhow::Result<()> {
+        let p = &mut self.procs[i];
+        let log = std::fs::OpenOptions::new().create(true).append(true).open(&p.log)?;
+        let child = tokio::process::Command::new(std::env::current_exe()?)
+            .args(["http", "--config"])
+            .arg(&self.config)
+            .env("ORCHESTRATOR_LISTEN_ADDRESS", format!("127.0.0.1:{}", p.http))
+            .env("ORCHESTRATOR_RAFT_BIND", p.raft_addr())
+            .env("ORCHESTRATOR_RAFT_DATA_DIR", &p.data)
+            .env("RUST_LOG", "warn")
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(log)
+            .kill_on_drop(true)
+            .spawn()?;
+        p.child = Some(child);
+        Ok(())
+    }
+
+    /// kill -9 of node `i`; returns when the signal was sent (the process is reaped after).
+    async fn kill(&mut self, i: usize) -> Instant {
+        let mut at = Instant::now();
+        if let Some(mut c) = self.procs[i].child.take() {
+            at = Instant::now();
+            let _ = c.start_kill();
+            let _ = c.wait().await;
+        }
+        at
+    }
+
+    fn alive(&self) -> Vec<usize> {
+        (0..NODES).filter(|&i| self.procs[i].child.is_some()).collect()
+    }
+
+    /// " (look at the logs of nodeN: path, ...)" for a failure message.
+    fn look_at(&self, which: &[usize]) -> String {
+        let logs: Vec<String> = which.iter().map(|&i| format!("{} {}", name(i), self.procs[i].log.display())).collect();
+        format!(" (look at the log of {})", logs.join(", "))
+    }
+
+    fn url(&self, i: usize, path: &str) -> String {
+        format!("http://127.0.0.1:{}/api/{}", self.procs[i].http, path)
+    }
+
+    async fn get(&self, i: usize, path: &str) -> (u16, Value) {
+        match self.http.get(self.url(i, path)).send().await {
+            Ok(r) => {
+                let status = r.status().as_u16();
+                let text = r.text().await.unwrap_or_default();
+                (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+            }
+            Err(e) => (0, Value::String(e.to_string())),
+        }
+    }
+
+    /// The node every live node names as leader, once they all agree and it says so itself.
+    async fn leader(&self) -> anyhow::Result<usize> {
+        let alive = self.alive();
+        let names: Vec<String> = alive.iter().map(|&i| name(i)).collect();
+        wait(format!("the live nodes ({}) to agree on one raft leader{}", names.join(", "), self.look_at(&alive)), || async {
+            let mut named = Vec::new();
+            for &i in &alive {
+                let (status, body) = self.get(i, "raft-status").await;
+                if status != 200 {
+                    return None;
+                }
+                named.push(body["Leader"].as_str().unwrap_or("").to_string());
+            }
+            let first = named.first()?.clone();
+            if first.is_empty() || named.iter().any(|n| *n != first) {
+                return None;
+            }
+            let i = alive.iter().copied().find(|&i| self.procs[i].raft_addr() == first)?;
+            (self.get(i, "leader-check").await.0 == 200).then_some(i)
+        })
+        .await
+    }
+
+    /// Discovers the sandbox's primary through node `i`; waits until every live node lists the
+    /// three servers with a valid last check.
+    async fn discover(&self, i: usize, sb: &Sandbox) -> anyhow::Result<()> {
+        let key = sb.key(0);
+        let path = format!("discover/{}/{}", key.hostname, key.port);
+        wait(format!("{} to discover {key}{}", name(i), self.look_at(&[i])), || async { (self.get(i, &path).await.0 == 200).then_some(()) }).await?;
+        for n in self.alive() {
+            wait(format!("{} to list the 3 servers of {key}{}", name(n), self.look_at(&[n])), || async {
+                let (status, body) = self.get(n, &format!("cluster/{key}")).await;
+                let members = body.as_array().cloned().unwrap_or_default();
+                (status == 200 && members.len() == 3 && members.iter().all(|m| m["IsLastCheckValid"] == true)).then_some(())
+            })
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// Asks every node in `survivors` for the write `path` every `POLL`, without waiting for
+    /// earlier answers; returns the time from `t0` to the first 200 and the node that gave it.
+    async fn first_write(&self, survivors: &[usize], path: &str, t0: Instant) -> anyhow::Result<(Duration, usize)> {
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let mut requests = tokio::task::JoinSet::new();
+        let mut tick = tokio::time::interval(POLL);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let deadline = t0 + WAIT;
+        loop {
+            tokio::select! {
+                Some((i, at)) = rx.recv() => {
+                    requests.abort_all();
+                    let at: Instant = at;
+                    return Ok((at.duration_since(t0), i));
+                }
+                _ = tick.tick() => {
+                    anyhow::ensure!(
+                        Instant::now() < deadline,
+                        "no surviving node accepted a write within {} s of the leader's kill -9{}",
+                        WAIT.as_secs(),
+                        self.look_at(survivors)
+                    );
+                    for &i in survivors {
+                        let (http, url, tx) = (self.http.clone(), self.url(i, path), tx.clone());
+                        requests.spawn(async move {
+                            if let Ok(r) = http.get(url).send().await {
+                                if r.status().as_u16() == 200 {
+                                    let _ = tx.send((i, Instant::now()));
+                                }
+                            }
+                        });
+                    }
+                    // Reap the finished ones.
+                    while requests.try_join_next().is_some() {}
+                }
+            }
+        }
+    }
+
+    /// Forgets `keys` (dead servers of a finished trial) through any live node; a failure is
+    /// only reported: the servers are gone either way.
+    async fn forget(&self, keys: &[InstanceKey]) {
+        for key in keys {
+            let path = format!("forget/{}/{}", key.hostname, key.port);
+            let alive = self.alive();
+            let done = wait(format!("forget {key}"), || async {
+                for &i in &alive {
+                    let status = self.get(i, &path).await.0;
+                    // 404: not known (any more).
+                    if status == 200 || status == 404 {
+                        return Some(());
+                    }
+                }
+                None
+            })
+            .await;
+            if let Err(e) = done {
+                eprintln!("bench raft: {e} (ignored)");
+            }
+        }
+    }
+}

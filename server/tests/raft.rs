@@ -92,6 +92,8 @@ impl Cluster {
             .env("ORCHESTRATOR_RAFT_BIND", n.raft_addr())
             .env("ORCHESTRATOR_RAFT_DATA_DIR", &n.data)
             .env("RUST_LOG", "warn,server=info")
+            // Arms the fail point that cuts a node's raft traffic.
+            .env("ORCHESTRATOR_TEST_FAILPOINTS", "raft-isolate")
             .stdout(std::process::Stdio::null())
             .stderr(log)
             .kill_on_drop(true)
@@ -350,8 +352,19 @@ async fn after_the_leader_dies_the_new_leader_alone_recovers_a_dead_primary() {
         assert_eq!(list[0]["SuccessorKey"]["Port"].as_u64(), Some(sb.key(promoted).port as u64));
     }
     assert_eq!(ran_here(&cluster, new_leader).await, 1, "the new leader ran the recovery");
-    let follower = survivors.into_iter().find(|&i| i != new_leader).unwrap();
+    let follower = survivors.iter().copied().find(|&i| i != new_leader).unwrap();
     assert_eq!(ran_here(&cluster, follower).await, 0, "the follower ran none");
+
+    // An acknowledgement given on the follower counts on every node (orchestrator issue #410).
+    let (status, body) = cluster.get(follower, "ack-all-recoveries?comment=checked%20by%20the%20DBA").await;
+    assert_eq!(status, 200, "ack through a follower: {body}");
+    for &i in &survivors {
+        wait_for(WAIT, &format!("node{} to hold the acknowledgement", i + 1), || async {
+            let list = recoveries(&cluster, i).await;
+            (list[0]["Acknowledged"] == true && list[0]["AcknowledgedComment"] == "checked by the DBA").then_some(())
+        })
+        .await;
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -362,7 +375,7 @@ async fn a_cut_off_node_neither_leads_nor_recovers_and_catches_up_when_back() {
     discover(&cluster, leader, &sb).await;
     let cut = (leader + 1) % 3;
 
-    // Cut its raft traffic both ways (the fail point of the test build).
+    // Cut its raft traffic both ways (a fail point the test processes arm).
     let (status, body) = cluster.get(cut, "raft-test/isolate/1").await;
     assert_eq!(status, 200, "isolate: {body}");
     wait_for(WAIT, "the cut-off node to report that it is not healthy", || async {

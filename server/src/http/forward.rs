@@ -56,7 +56,10 @@ pub async fn to_leader(State(state): State<AppState>, request: Request, next: Ne
         return next.run(request).await;
     };
     let path = request.uri().path().to_string();
-    if !is_write(request.method(), &path) || consensus.is_leader() {
+    // The leader handles its writes itself, also while its quorum is late in answering (the
+    // write then waits for the quorum, or fails, rather than being sent to itself).
+    let leads = consensus.leader().is_some_and(|(id, _)| id == consensus.id());
+    if !is_write(request.method(), &path) || consensus.is_leader() || leads {
         return next.run(request).await;
     }
     let refuse = |why: String| (StatusCode::SERVICE_UNAVAILABLE, axum::Json(app::model::Envelope::error(why))).into_response();

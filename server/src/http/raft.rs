@@ -16,7 +16,7 @@ use serde_json::json;
 type ApiResult = Result<Response, ApiError>;
 
 pub fn routes() -> Router<AppState> {
-    let r = Router::new()
+    Router::new()
         .route("/raft-state", get(state))
         .route("/raft-leader", get(leader))
         .route("/raft-health", get(health))
@@ -26,10 +26,16 @@ pub fn routes() -> Router<AppState> {
         .route("/raft-remove-peer/{addr}", get(remove_peer))
         .route("/raft-snapshot", get(snapshot))
         .route("/raft-yield/{node}", get(elect))
-        .route("/raft-yield-hint/{hint}", get(elect_hint));
-    #[cfg(feature = "testing")]
-    let r = r.route("/raft-test/isolate/{on}", get(isolate));
-    r
+        .route("/raft-yield-hint/{hint}", get(elect_hint))
+        .route("/raft-test/isolate/{on}", get(isolate))
+}
+
+/// The environment variable that arms test fail points in a node process (a comma-separated
+/// list); unset in production, where the fail point routes answer 404.
+pub const FAILPOINTS_ENV: &str = "ORCHESTRATOR_TEST_FAILPOINTS";
+
+fn failpoint_armed(name: &str) -> bool {
+    std::env::var(FAILPOINTS_ENV).is_ok_and(|v| v.split(',').any(|f| f.trim() == name))
 }
 
 fn consensus(state: &AppState) -> Result<&Consensus, ApiError> {
@@ -122,9 +128,12 @@ async fn snapshot(State(s): State<AppState>) -> ApiResult {
     Ok(Json(Envelope::ok("raft snapshot requested".to_string(), json!(null))).into_response())
 }
 
-/// Test fail point: cuts this node's raft traffic both ways (`on` = 1) or restores it (0).
-#[cfg(feature = "testing")]
+/// Test fail point (armed by `ORCHESTRATOR_TEST_FAILPOINTS=raft-isolate`): cuts this node's
+/// raft traffic both ways (`on` = 1) or restores it (0).
 async fn isolate(State(s): State<AppState>, Path(on): Path<String>) -> ApiResult {
+    if !failpoint_armed("raft-isolate") {
+        return Err(ApiError::NotFound("no such API route: /api/raft-test/isolate".into()));
+    }
     let on = on == "1" || on == "true";
     consensus(&s)?.set_isolated(on);
     Ok(Json(json!(on)).into_response())

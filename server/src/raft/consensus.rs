@@ -26,10 +26,12 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 /// Heartbeats from the leader.
-pub const HEARTBEAT: Duration = Duration::from_millis(150);
-/// A follower that heard no heartbeat for a random time in this range starts an election.
-pub const ELECTION_MIN: Duration = Duration::from_millis(750);
-pub const ELECTION_MAX: Duration = Duration::from_millis(1500);
+pub const HEARTBEAT: Duration = Duration::from_millis(100);
+/// A follower that heard no heartbeat for a random time in this range starts an election. In
+/// openraft 0.9 a follower also keeps its leader's lease (`ELECTION_MAX`) before it votes, so a
+/// dead leader is replaced after 1.5-2 s; five heartbeats fit in the shortest timeout.
+pub const ELECTION_MIN: Duration = Duration::from_millis(500);
+pub const ELECTION_MAX: Duration = Duration::from_millis(1000);
 /// How long a write waits for a quorum before it is refused.
 pub const WRITE_TIMEOUT: Duration = Duration::from_secs(5);
 /// A snapshot every this many applied entries; the log before it is purged.

@@ -93,6 +93,7 @@ impl Node {
 /// Starts a node. Returns once the store is open, discovery runs and HTTP is being served.
 pub async fn start(config: Config, listeners: Listeners, shutdown: CancellationToken) -> Result<Node, StartError> {
     let store = match config.backend() {
+        Backend::Sqlite if config.raft.raft_enabled => Store::open_sqlite_durable(&store_path(&config)).await?,
         Backend::Sqlite => Store::open_sqlite(&store_path(&config)).await?,
         Backend::MySql => return Err(StartError::UnsupportedBackend),
     };
@@ -167,7 +168,7 @@ pub async fn start(config: Config, listeners: Listeners, shutdown: CancellationT
 fn views_listener(intents: Intents, discovery: Discovery, store: Store) -> Listener {
     Arc::new(move |event: Event<'_>| match event {
         Event::Applied(Command::Intent { command }) => intents.absorb(command),
-        Event::Applied(Command::SetClusterAlias { cluster, alias }) => discovery.show_cluster_alias(cluster, alias),
+        Event::Applied(Command::SetClusterAlias { cluster, alias, .. }) => discovery.show_cluster_alias(cluster, alias),
         Event::Applied(Command::Discover { instance }) => {
             if discovery.resolve_known(instance).is_none() {
                 if let Err(e) = discovery.discover_async(instance) {

@@ -36,7 +36,8 @@ impl Proc {
 }
 
 struct Cluster {
-    dir: tempfile::TempDir,
+    /// Holds config.json, raft.conf, the nodes' data directories and logs; removed on drop.
+    _dir: tempfile::TempDir,
     config: PathBuf,
     nodes: Vec<Proc>,
     http: reqwest::Client,
@@ -74,7 +75,7 @@ impl Cluster {
             "RaftSecret": SECRET,
         });
         std::fs::write(dir.path().join("raft.conf"), serde_json::to_string_pretty(&raft).unwrap()).expect("write raft.conf");
-        let mut cluster = Cluster { dir, config: config_path, nodes, http: reqwest::Client::builder().timeout(Duration::from_secs(10)).build().unwrap() };
+        let mut cluster = Cluster { _dir: dir, config: config_path, nodes, http: reqwest::Client::builder().timeout(Duration::from_secs(10)).build().unwrap() };
         for i in 0..3 {
             cluster.spawn(i);
         }
@@ -205,9 +206,16 @@ async fn three_nodes_elect_one_leader_and_refuse_raft_requests_without_the_secre
         }
         let resp = req.send().await.expect("raft port answers");
         assert_eq!(resp.status().as_u16(), 401, "a vote with secret {secret:?} must be refused");
-        let resp = http.get(format!("{raft}/raft/whoami")).send().await.expect("raft port answers");
-        assert_eq!(resp.status().as_u16(), 401);
+        let mut req = http.post(format!("{raft}/raft/yield")).json(&json!({ "to": 1, "millis": 5000 }));
+        if let Some(s) = secret {
+            req = req.header("X-Raft-Secret", s);
+        }
+        assert_eq!(req.send().await.expect("raft port answers").status().as_u16(), 401, "a yield with secret {secret:?} must be refused");
     }
+    // Who a node is, it tells anyone; that it knows the secret, it proves without sending it.
+    let whoami: Value = http.get(format!("{raft}/raft/whoami?nonce=00112233445566778899aabbccddeeff")).send().await.unwrap().json().await.unwrap();
+    assert!(!whoami.to_string().contains(SECRET), "whoami does not reveal the secret: {whoami}");
+    assert_eq!(whoami["raft"], cluster.nodes[follower].raft_addr().as_str());
     // Nothing changed: same leader, same term on the follower.
     assert_eq!(cluster.leader().await, leader);
     let (_, status) = cluster.get(follower, "raft-status").await;

@@ -60,7 +60,7 @@ async fn a_snapshot_carries_applied_commands_to_another_node() {
         }
     }));
 
-    let command = Command::SetClusterAlias { cluster: "db1:3306".into(), alias: "main".into() };
+    let command = Command::SetClusterAlias { cluster: "db1:3306".into(), alias: "main".into(), at: chrono::Utc::now() };
     let entry = Entry { log_id: log_id(1, 1, 1), payload: EntryPayload::Normal(command) };
     assert_eq!(sm1.apply([entry]).await.unwrap(), vec![Reply::Done]);
     assert_eq!(one.store().cluster_aliases().await.unwrap()["db1:3306"], "main");

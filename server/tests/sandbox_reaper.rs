@@ -52,7 +52,7 @@ async fn servers_die_with_their_killed_owner_and_the_next_start_removes_its_dire
     let stderr = demo.stderr.take().unwrap();
     let ready = tokio::task::spawn_blocking(move || {
         let mut lines = std::io::BufReader::new(stderr).lines().map_while(Result::ok);
-        lines.any(|l| l.starts_with("Web UI:"))
+        lines.any(|l| l.starts_with("Node 1:"))
     });
     match tokio::time::timeout(Duration::from_secs(120), ready).await {
         Ok(Ok(true)) => {}

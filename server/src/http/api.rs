@@ -209,7 +209,7 @@ async fn set_cluster_alias(State(state): State<AppState>, Path(cluster): Path<St
     if !view.values().any(|i| i.cluster_name == cluster) {
         return Err(ApiError::NotFound(format!("unknown cluster {cluster:?} (give the cluster name, e.g. its primary's host:port)")));
     }
-    state.replicated.write(Command::SetClusterAlias { cluster: cluster.clone(), alias: alias.to_string() }).await?;
+    state.replicated.write(Command::SetClusterAlias { cluster: cluster.clone(), alias: alias.to_string(), at: chrono::Utc::now() }).await?;
     state.store.audit("set-cluster-alias", &InstanceKey::default(), &cluster, "api", alias).await?;
     Ok(ok(format!("Cluster {cluster} now has alias '{alias}'"), json!(alias)))
 }

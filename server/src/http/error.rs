@@ -85,7 +85,7 @@ impl From<crate::raft::WriteError> for ApiError {
         use crate::raft::WriteError;
         match e {
             WriteError::NotLeader { .. } | WriteError::Raft(_) => ApiError::Unavailable(e.to_string()),
-            WriteError::Apply(m) => ApiError::Internal(m),
+            WriteError::Apply(m) => ApiError::Conflict(m),
             WriteError::Store(s) => s.into(),
         }
     }

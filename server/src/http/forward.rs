@@ -83,7 +83,8 @@ pub async fn to_leader(State(state): State<AppState>, request: Request, next: Ne
 async fn send(request: Request, target: &str, me: &str) -> Result<Response, String> {
     let (parts, body) = request.into_parts();
     let body = axum::body::to_bytes(body, MAX_BODY).await.map_err(|e| format!("request body: {e}"))?;
-    let client = reqwest::Client::builder().timeout(TIMEOUT).build().map_err(|e| e.to_string())?;
+    // Straight to the leader: never through a proxy from the environment.
+    let client = reqwest::Client::builder().timeout(TIMEOUT).no_proxy().build().map_err(|e| e.to_string())?;
     let method = reqwest::Method::from_bytes(parts.method.as_str().as_bytes()).map_err(|e| e.to_string())?;
     let mut out = client.request(method, target).body(body);
     for (name, value) in parts.headers.iter() {

@@ -19,7 +19,7 @@ pub enum Command {
     /// An operator intent: maintenance, downtime, promotion rule, tag.
     Intent { command: IntentCommand },
     /// `set-cluster-alias`.
-    SetClusterAlias { cluster: String, alias: String },
+    SetClusterAlias { cluster: String, alias: String, at: DateTime<Utc> },
     /// `discover`: every node starts probing the server.
     Discover { instance: InstanceKey },
     /// `forget` / `forget-cluster`: every node stops probing the servers and drops them.
@@ -56,9 +56,6 @@ pub enum Reply {
     Detection(Option<i64>),
     /// How many recoveries an acknowledgement covered.
     Acknowledged(u64),
-    /// The command could not be applied on this node's store. Raft cannot take a committed
-    /// entry back, so the error is the entry's answer, and the node logs it.
-    Failed(String),
 }
 
 impl Command {
@@ -90,8 +87,8 @@ pub async fn apply(store: &Store, command: &Command) -> Result<Reply, StoreError
             store.apply_intent(command).await?;
             Reply::Done
         }
-        Command::SetClusterAlias { cluster, alias } => {
-            store.set_cluster_alias(cluster, alias).await?;
+        Command::SetClusterAlias { cluster, alias, at } => {
+            store.set_cluster_alias(cluster, alias, *at).await?;
             Reply::Done
         }
         Command::Discover { instance } => {

@@ -38,7 +38,7 @@ pub const WRITE_TIMEOUT: Duration = Duration::from_secs(5);
 pub const SNAPSHOT_EVERY: u64 = 1000;
 
 /// What the raft node takes from the configuration.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct RaftSettings {
     /// This node: its advertised raft address and HTTP API.
     pub me: Peer,
@@ -48,6 +48,12 @@ pub struct RaftSettings {
     pub nodes: Vec<String>,
     /// The cluster secret every raft request carries.
     pub secret: String,
+}
+
+impl std::fmt::Debug for RaftSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RaftSettings").field("me", &self.me).field("bind", &self.bind).field("nodes", &self.nodes).field("secret", &crate::config::MASK).finish()
+    }
 }
 
 /// Why the raft node did not start.
@@ -163,7 +169,7 @@ impl Consensus {
         } else if !members.contains_key(&id) {
             tracing::warn!(node = %settings.me.raft, "this node is not in RaftNodes: waiting to be added with raft-add-peer");
         }
-        let client = reqwest::Client::builder().timeout(Duration::from_secs(2)).build().map_err(|e| RaftStartError::Raft(e.to_string()))?;
+        let client = reqwest::Client::builder().timeout(Duration::from_secs(2)).no_proxy().build().map_err(|e| RaftStartError::Raft(e.to_string()))?;
         Ok(Consensus { inner: Arc::new(Inner { raft, settings, id, client, leader_api: Mutex::new(None), isolated }) })
     }
 

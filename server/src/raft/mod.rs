@@ -49,7 +49,7 @@ pub enum WriteError {
     /// This node is not the raft leader; the HTTP layer forwards writes to `leader`.
     #[error("this node is not the raft leader{}", .leader.as_ref().map(|l| format!(" (the leader is {})", l.raft)).unwrap_or_else(|| "; no leader is known".into()))]
     NotLeader { leader: Option<Peer> },
-    /// Committed, but this node's store could not apply it.
+    /// Refused before anything was written (not a raft peer, ...).
     #[error("{0}")]
     Apply(String),
     #[error("{0}")]
@@ -120,32 +120,25 @@ impl Replicated {
     /// Writes `command`: through raft (only the leader can; others get `NotLeader`), else at once.
     /// Returns once the command is applied on this node.
     pub async fn write(&self, command: Command) -> Result<Reply, WriteError> {
-        let reply = match self.consensus() {
-            Some(c) => c.write(command).await?,
-            None if self.inner.expects_raft => return Err(WriteError::NotLeader { leader: None }),
+        match self.consensus() {
+            Some(c) => c.write(command).await,
+            None if self.inner.expects_raft => Err(WriteError::NotLeader { leader: None }),
             None => {
                 let _one = self.inner.local.lock().await;
-                self.apply_committed(&command).await
+                Ok(self.apply_committed(&command).await?)
             }
-        };
-        match reply {
-            Reply::Failed(e) => Err(WriteError::Apply(e)),
-            r => Ok(r),
         }
     }
 
-    /// Applies a committed command to the store and tells the listener. A store failure is
-    /// logged and answered as `Reply::Failed`: the entry stays applied in raft's eyes.
-    pub async fn apply_committed(&self, command: &Command) -> Reply {
-        let reply = match command::apply(&self.inner.store, command).await {
-            Ok(r) => r,
-            Err(e) => {
-                tracing::error!(command = command.name(), error = %e, "a replicated command could not be applied to this node's store");
-                return Reply::Failed(e.to_string());
-            }
-        };
+    /// Applies a committed command to the store, then tells the listener. A store that cannot
+    /// apply it fails the call: raft then stops this node (fail-stop) rather than let its tables
+    /// drift from the others' without anyone noticing.
+    pub async fn apply_committed(&self, command: &Command) -> Result<Reply, StoreError> {
+        let reply = command::apply(&self.inner.store, command).await.inspect_err(|e| {
+            tracing::error!(command = command.name(), error = %e, "a replicated command could not be applied to this node's store");
+        })?;
         self.notify(Event::Applied(command));
-        reply
+        Ok(reply)
     }
 
     /// Tells the listener; used by the state machine after installing a snapshot.

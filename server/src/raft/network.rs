@@ -5,16 +5,18 @@
 //! answer is the peer's own `Result<Response, RaftError>` as JSON, so a raft-level refusal reaches
 //! openraft as `RPCError::RemoteError`; anything that kept the request from reaching raft on the
 //! peer (refused connection, timeout, non-2xx status, garbled body) becomes `Unreachable` or
-//! `NetworkError`, so openraft backs off and retries. `GET /raft/whoami` tells who listens at an
-//! address; the leader asks it before adding a node.
+//! `NetworkError`, so openraft backs off and retries. `GET /raft/whoami?nonce=` tells who listens
+//! at an address and proves (an HMAC of the nonce keyed by the secret) that it knows the cluster
+//! secret; the leader asks it before adding a node, so the secret is never sent to a stranger.
 //!
-//! Every request carries the cluster secret in `X-Raft-Secret`; the server side compares it in
-//! constant time before anything else and answers 401 when it is missing or wrong. The shared
+//! Every other request carries the cluster secret in `X-Raft-Secret`; the server side compares it
+//! in constant time before anything else and answers 401 when it is missing or wrong. Raft
+//! traffic is plain HTTP: run it on a private network (orchestrator's raft had no secret at all). The shared
 //! `isolated` flag is a test fail point: while set, this node neither sends (every RPC fails at
 //! once as `Unreachable`) nor serves (503) raft traffic.
 
 use super::types::{node_id, NodeId, Peer, Raft, TypeConfig};
-use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::extract::{DefaultBodyLimit, Query, Request, State};
 use axum::http::StatusCode;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -199,25 +201,43 @@ struct WhoAmI {
     id: NodeId,
     raft: String,
     api: String,
+    /// `proof(secret, nonce, raft)`.
+    proof: String,
 }
 
 /// Asks the raft listener at `raft_addr` (`host:port`) who it is: its node id and its `Peer`.
+/// The cluster secret is not sent: the node proves that it knows it by answering a fresh nonce
+/// with `proof(secret, nonce, its raft address)`, so naming a stranger's address in
+/// `raft-add-peer` reveals nothing and adds nothing.
 pub async fn whoami(client: &reqwest::Client, raft_addr: &str, secret: &str) -> Result<(NodeId, Peer), String> {
-    let url = format!("http://{}/raft/whoami", raft_addr.trim());
-    let resp = client
-        .get(&url)
-        .header(SECRET_HEADER, secret)
-        .timeout(WHOAMI_TIMEOUT)
-        .send()
-        .await
-        .map_err(|e| format!("GET {url}: {}", describe(&e)))?;
+    let nonce = format!("{:032x}", rand::random::<u128>());
+    let url = format!("http://{}/raft/whoami?nonce={nonce}", raft_addr.trim());
+    let resp = client.get(&url).timeout(WHOAMI_TIMEOUT).send().await.map_err(|e| format!("GET {url}: {}", describe(&e)))?;
     let status = resp.status();
     if !status.is_success() {
         let body = resp.text().await.unwrap_or_default();
         return Err(format!("GET {url}: {status}: {}", message_of(&body)));
     }
     let me: WhoAmI = resp.json().await.map_err(|e| format!("GET {url}: bad answer: {}", describe(&e)))?;
+    let expected = proof(secret, &nonce, &me.raft);
+    if !secret_matches(me.proof.as_bytes(), expected.as_bytes()) {
+        return Err(format!("the node at {raft_addr} does not know this cluster's RaftSecret: refused"));
+    }
+    if me.id != node_id(&me.raft) {
+        return Err(format!("the node at {raft_addr} names itself {} with id {:016x}, which is not that address's id", me.raft, me.id));
+    }
     Ok((me.id, Peer { raft: me.raft, api: me.api }))
+}
+
+/// HMAC-SHA256 of the nonce and the raft address, keyed by the cluster secret, as hex.
+fn proof(secret: &str, nonce: &str, raft: &str) -> String {
+    use hmac::{Hmac, Mac};
+    let mut mac = <Hmac<sha2::Sha256> as Mac>::new_from_slice(secret.as_bytes()).expect("HMAC takes keys of any length");
+    mac.update(b"orchestrator-raft-whoami\0");
+    mac.update(nonce.as_bytes());
+    mac.update(b"\0");
+    mac.update(raft.as_bytes());
+    mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -232,7 +252,7 @@ pub fn router(raft: Raft, secret: &str, me: Peer, isolated: Arc<AtomicBool>) -> 
         .route("/raft/snapshot", post(snapshot))
         .route("/raft/yield", post(yield_to))
         .with_state(raft);
-    guard(rpcs.merge(whoami_routes(me)), secret, isolated).layer(DefaultBodyLimit::max(BODY_LIMIT))
+    guard(rpcs, secret, isolated.clone()).merge(whoami_routes(me, secret, isolated)).layer(DefaultBodyLimit::max(BODY_LIMIT))
 }
 
 async fn append(
@@ -286,10 +306,29 @@ pub async fn ask_to_yield(client: &reqwest::Client, raft_addr: &str, secret: &st
     Ok(())
 }
 
-/// `GET /raft/whoami`: needs no raft node, only who this node is.
-fn whoami_routes(me: Peer) -> Router {
-    let answer = WhoAmI { id: node_id(&me.raft), raft: me.raft, api: me.api };
-    Router::new().route("/raft/whoami", get(move || async move { Json(answer) }))
+#[derive(Deserialize)]
+struct Nonce {
+    nonce: Option<String>,
+}
+
+/// `GET /raft/whoami?nonce=`: who this node is, with the proof that it knows the secret. Open
+/// (the asker may not be a member yet), but it answers only a well-formed nonce.
+fn whoami_routes(me: Peer, secret: &str, isolated: Arc<AtomicBool>) -> Router {
+    let secret: Arc<str> = Arc::from(secret);
+    Router::new().route(
+        "/raft/whoami",
+        get(move |Query(q): Query<Nonce>| async move {
+            if isolated.load(Ordering::Relaxed) {
+                return refusal(StatusCode::SERVICE_UNAVAILABLE, "raft traffic of this node is cut");
+            }
+            let nonce = q.nonce.unwrap_or_default();
+            if !(16..=128).contains(&nonce.len()) || !nonce.bytes().all(|b| b.is_ascii_hexdigit()) {
+                return refusal(StatusCode::BAD_REQUEST, "whoami needs ?nonce= (16 to 128 hex digits)");
+            }
+            let proof = proof(&secret, &nonce, &me.raft);
+            Json(WhoAmI { id: node_id(&me.raft), raft: me.raft.clone(), api: me.api.clone(), proof }).into_response()
+        }),
+    )
 }
 
 #[derive(Clone)]
@@ -352,7 +391,7 @@ mod tests {
     }
 
     async fn ask(app: Router, secret: Option<&str>) -> (StatusCode, serde_json::Value) {
-        let mut req = Request::builder().method("GET").uri("/raft/whoami");
+        let mut req = Request::builder().method("GET").uri("/raft/ping");
         if let Some(s) = secret {
             req = req.header(SECRET_HEADER, s);
         }
@@ -365,19 +404,15 @@ mod tests {
     #[tokio::test]
     async fn guard_refuses_missing_or_wrong_secret() {
         let isolated = Arc::new(AtomicBool::new(false));
-        let app = guard(whoami_routes(me()), "s3cret", isolated.clone());
+        let ping = Router::new().route("/raft/ping", get(|| async { Json(serde_json::json!("pong")) }));
+        let app = guard(ping, "s3cret", isolated.clone());
         let refused = serde_json::json!({ "Code": "ERROR", "Message": REFUSED });
 
         assert_eq!(ask(app.clone(), None).await, (StatusCode::UNAUTHORIZED, refused.clone()));
         assert_eq!(ask(app.clone(), Some("wrong")).await, (StatusCode::UNAUTHORIZED, refused.clone()));
         assert_eq!(ask(app.clone(), Some("")).await, (StatusCode::UNAUTHORIZED, refused));
 
-        let (status, body) = ask(app.clone(), Some("s3cret")).await;
-        assert_eq!(status, StatusCode::OK);
-        assert_eq!(
-            body,
-            serde_json::json!({ "id": node_id("node1:10008"), "raft": "node1:10008", "api": "http://node1:3000" })
-        );
+        assert_eq!(ask(app.clone(), Some("s3cret")).await, (StatusCode::OK, serde_json::json!("pong")));
 
         isolated.store(true, Ordering::Relaxed);
         assert_eq!(ask(app.clone(), Some("s3cret")).await.0, StatusCode::SERVICE_UNAVAILABLE);
@@ -442,10 +477,13 @@ mod tests {
 
     #[tokio::test]
     async fn whoami_asks_the_peer() {
-        let addr = serve(guard(whoami_routes(me()), "s3cret", Arc::new(AtomicBool::new(false)))).await;
+        let addr = serve(whoami_routes(me(), "s3cret", Arc::new(AtomicBool::new(false)))).await;
         let client = reqwest::Client::builder().no_proxy().build().unwrap();
         assert_eq!(whoami(&client, &addr, "s3cret").await, Ok((node_id("node1:10008"), me())));
-        let err = whoami(&client, &addr, "wrong").await.unwrap_err();
-        assert!(err.contains("401") && err.contains(REFUSED), "{err}");
+        // A node that does not know our secret is refused, and it was never sent ours.
+        let err = whoami(&client, &addr, "another-secret").await.unwrap_err();
+        assert!(err.contains("does not know this cluster's RaftSecret"), "{err}");
+        let bare = client.get(format!("http://{addr}/raft/whoami")).send().await.unwrap();
+        assert_eq!(bare.status().as_u16(), 400, "no nonce, no answer");
     }
 }

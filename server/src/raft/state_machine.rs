@@ -72,7 +72,7 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
             let mut saved = vec![(LAST_APPLIED, json!(Some(log_id)))];
             let reply = match entry.payload {
                 EntryPayload::Blank => Reply::Done,
-                EntryPayload::Normal(command) => self.replicated.apply_committed(&command).await,
+                EntryPayload::Normal(command) => self.replicated.apply_committed(&command).await.map_err(|e| StorageIOError::apply(log_id, &e))?,
                 EntryPayload::Membership(m) => {
                     applied.membership = StoredMembership::new(Some(log_id), m);
                     saved.push((MEMBERSHIP, json!(applied.membership)));

@@ -219,9 +219,8 @@ pub async fn recover(
     record.duration_ms = (chrono::Utc::now() - started).num_microseconds().unwrap_or_default() as f64 / 1000.0;
 
     if !intermediate && record.promoted && !record.fenced {
-        if let Err(e) = s.replicated.write(Command::AddPendingFence { old: key.clone(), recovery_id: id, at: chrono::Utc::now() }).await {
-            tracing::error!(error = %e, instance = %key, "remembering to fence the old primary failed");
-        }
+        let fence = Command::AddPendingFence { old: key.clone(), recovery_id: id, at: chrono::Utc::now() };
+        write_or_retry(&s.replicated, fence, "remembering to fence the old primary").await;
     }
     let summary = record.summary();
     tracing::warn!(instance = %key, %cluster, success = record.success, recovery = id, "{summary}");
@@ -235,9 +234,7 @@ pub async fn recover(
         record: details.clone(),
         at: chrono::Utc::now(),
     };
-    if let Err(e) = s.replicated.write(finish).await {
-        tracing::error!(error = %e, recovery = id, "recording the end of a recovery failed");
-    }
+    write_or_retry(&s.replicated, finish, "recording the end of a recovery").await;
     let action = match verdict.analysis.action() {
         CodeAction::RecoverDeadIntermediateMaster => "recover-dead-intermediate-master",
         CodeAction::RecoverDeadCoMaster => "recover-dead-co-master",
@@ -247,4 +244,27 @@ pub async fn recover(
         tracing::error!(error = %e, "auditing a recovery failed");
     }
     Ok(Ran { id, uid, record })
+}
+
+/// How long the end of a recovery keeps being written after a failed attempt.
+const RETRY_WRITES_FOR: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Writes what a recovery did. The servers were already changed, so the record must not be lost
+/// to a moment without quorum: after a failed attempt the write is retried in the background,
+/// every 500 ms for `RETRY_WRITES_FOR`.
+async fn write_or_retry(replicated: &crate::raft::Replicated, command: Command, what: &'static str) {
+    let Err(e) = replicated.write(command.clone()).await else { return };
+    tracing::error!(error = %e, "{what} failed; retrying for {} s", RETRY_WRITES_FOR.as_secs());
+    let replicated = replicated.clone();
+    tokio::spawn(async move {
+        let deadline = tokio::time::Instant::now() + RETRY_WRITES_FOR;
+        while tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+            if replicated.write(command.clone()).await.is_ok() {
+                tracing::info!("{what}: written after a retry");
+                return;
+            }
+        }
+        tracing::error!("{what}: gave up after {} s (no raft quorum answered)", RETRY_WRITES_FOR.as_secs());
+    });
 }

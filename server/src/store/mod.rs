@@ -94,8 +94,19 @@ const SQLITE_MIGRATIONS: &[(&str, &str)] = &[
 ];
 
 impl Store {
-    /// Opens (creating if needed) the SQLite file and applies pending migrations.
+    /// Opens (creating if needed) the SQLite file and applies pending migrations. Commits reach
+    /// the file's write-ahead log; they survive the process, not necessarily a power loss.
     pub async fn open_sqlite(path: &Path) -> Result<Store, StoreError> {
+        Store::open_sqlite_with(path, SqliteSynchronous::Normal).await
+    }
+
+    /// As `open_sqlite`, but every commit is on disk before it returns (`synchronous=FULL`):
+    /// raft requires its vote and log entries to be durable before it acknowledges them.
+    pub async fn open_sqlite_durable(path: &Path) -> Result<Store, StoreError> {
+        Store::open_sqlite_with(path, SqliteSynchronous::Full).await
+    }
+
+    async fn open_sqlite_with(path: &Path, synchronous: SqliteSynchronous) -> Result<Store, StoreError> {
         let open_err = |reason: String| StoreError::Open { path: path.display().to_string(), reason };
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| open_err(e.to_string()))?;
@@ -105,7 +116,7 @@ impl Store {
             .filename(path)
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
+            .synchronous(synchronous)
             .busy_timeout(std::time::Duration::from_secs(5));
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
@@ -173,7 +184,7 @@ impl Store {
     }
 
     /// Sets (or, with an empty alias, removes) a cluster's alias.
-    pub async fn set_cluster_alias(&self, cluster: &str, alias: &str) -> Result<(), StoreError> {
+    pub async fn set_cluster_alias(&self, cluster: &str, alias: &str, at: DateTime<Utc>) -> Result<(), StoreError> {
         let Backend::Sqlite(pool) = &*self.backend;
         if alias.is_empty() {
             sqlx::query("DELETE FROM cluster_aliases WHERE cluster_name = ?").bind(cluster).execute(pool).await?;
@@ -184,7 +195,7 @@ impl Store {
             )
             .bind(cluster)
             .bind(alias)
-            .bind(Utc::now().to_rfc3339())
+            .bind(at.to_rfc3339())
             .execute(pool)
             .await?;
         }
@@ -337,7 +348,7 @@ mod tests {
         store.save_instances(&[obs.clone()]).await.unwrap();
         obs.instance.version = "8.0.36".into();
         store.save_instances(&[obs.clone()]).await.unwrap();
-        store.set_cluster_alias("db1:3306", "main").await.unwrap();
+        store.set_cluster_alias("db1:3306", "main", Utc::now()).await.unwrap();
         store.audit("discover", &obs.instance.key, "db1:3306", "test", "found").await.unwrap();
         drop(store);
 
@@ -354,7 +365,7 @@ mod tests {
         assert_eq!(store.list_audit(0, Some(&InstanceKey::new("db9", 3306))).await.unwrap().len(), 0);
 
         store.delete_instances(&[InstanceKey::new("db1", 3306)]).await.unwrap();
-        store.set_cluster_alias("db1:3306", "").await.unwrap();
+        store.set_cluster_alias("db1:3306", "", Utc::now()).await.unwrap();
         assert!(store.load_instances().await.unwrap().is_empty());
         assert!(store.cluster_aliases().await.unwrap().is_empty());
     }

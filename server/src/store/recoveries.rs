@@ -217,6 +217,12 @@ impl Store {
     pub async fn register_recovery(&self, new: &NewRecovery, active_since: DateTime<Utc>, forced: bool) -> Result<Registration, StoreError> {
         let _serial = self.serial.lock().await;
         let Backend::Sqlite(pool) = &*self.backend;
+        // Registered already under this uid: a raft entry applied again after a crash between
+        // the apply and the saving of the applied index gets the same answer, not a second row.
+        let existing: Option<(i64,)> = sqlx::query_as("SELECT id FROM topology_recovery WHERE uid = ?").bind(&new.uid).fetch_optional(pool).await?;
+        if let Some((id,)) = existing {
+            return Ok(Registration::Registered(id));
+        }
         if !forced {
             let row = sqlx::query(&format!(
                 "{RECOVERY_COLUMNS} WHERE acknowledged = 0 AND started_at >= ? AND (cluster = ? \

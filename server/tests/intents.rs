@@ -394,3 +394,24 @@ async fn cli_intent_commands_use_orchestrators_names_flags_and_output() {
         assert!(actions.contains(&action), "{action} not audited: {actions:?}");
     }
 }
+
+/// In the seed's environment servers go by their aliases (`mysql1`...): `begin-downtime -i mysql3`
+/// and `end-downtime -i mysql3` act on the server whose `DetectInstanceAliasQuery` says so.
+#[tokio::test]
+async fn intents_accept_an_instance_alias() {
+    let sb = Sandbox::start(SandboxOptions::new(SandboxFlavor::MariaDb, 3, Shape::PrimaryWithReplicas)).await.unwrap();
+    let node = TestNode::start(json!({ "DetectInstanceAliasQuery": "SELECT CONCAT('mysql', @@global.server_id)" })).await;
+    node.discover_cluster(&sb.key(0), 3).await;
+    let third = sb.key(2);
+    let alias = instance(&node, &format!("{}/{}", third.hostname, third.port)).await["InstanceAlias"].as_str().unwrap_or_default().to_string();
+    assert!(alias.starts_with("mysql"), "the sandbox names its servers: {alias:?}");
+
+    let body = ok(&node, "GET", &format!("begin-downtime/{alias}/3306/dba/by-alias/10m")).await;
+    assert_eq!(body["Details"]["Port"].as_u64().or(body["Details"].as_str().and_then(|d| d.rsplit(':').next()?.parse().ok())), Some(third.port as u64), "{body}");
+    let view = instance(&node, &format!("{}/{}", third.hostname, third.port)).await;
+    assert_eq!(view["IsDowntimed"], true, "the aliased server is downtimed: {view}");
+    ok(&node, "GET", &format!("end-downtime/{alias}/3306")).await;
+    assert_eq!(instance(&node, &format!("{}/{}", third.hostname, third.port)).await["IsDowntimed"], false);
+    refused(&node, "begin-downtime/nosuch/3306/dba/x/10m", 404, "unknown instance").await;
+    node.stop().await;
+}

@@ -108,14 +108,23 @@ impl Intents {
         self.inner.current.read().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
-    /// A server discovery knows, by its canonical name.
+    /// A server discovery knows, by its canonical name, or by its instance alias (`-i mysql3`
+    /// in the seed's environment, where `DetectInstanceAliasQuery` names the servers).
     fn known(&self, key: &InstanceKey) -> Result<InstanceKey, IntentError> {
-        self.inner.discovery.resolve_known(key).ok_or_else(|| IntentError::UnknownInstance(key.clone()))
+        if let Some(k) = self.inner.discovery.resolve_known(key) {
+            return Ok(k);
+        }
+        let view = self.inner.discovery.instances();
+        let mut named = view.values().filter(|i| !i.instance_alias.is_empty() && i.instance_alias.eq_ignore_ascii_case(&key.hostname));
+        match (named.next(), named.next()) {
+            (Some(one), None) => Ok(one.key.clone()),
+            _ => Err(IntentError::UnknownInstance(key.clone())),
+        }
     }
 
     /// A server discovery knows, or one that still has records (forgotten since).
     fn known_or_recorded(&self, key: &InstanceKey) -> Result<InstanceKey, IntentError> {
-        if let Some(k) = self.inner.discovery.resolve_known(key) {
+        if let Ok(k) = self.known(key) {
             return Ok(k);
         }
         if self.snapshot().has_records(key) {

@@ -10,52 +10,35 @@ mod common;
 
 use common::{orchestrator_bin, run_cli, wait_for};
 use serde_json::{json, Value};
+use server::sandbox::nodes::{name, NodeProcesses, NODES};
 use server::sandbox::{Sandbox, SandboxFlavor, SandboxOptions, Shape, TOPOLOGY_PASSWORD, TOPOLOGY_USER};
-use std::path::PathBuf;
 use std::time::Duration;
 
 const WAIT: Duration = Duration::from_secs(30);
 const SECRET: &str = "raft-test-secret-0123456789";
 
-/// One node process.
-struct Proc {
-    child: Option<tokio::process::Child>,
-    http: u16,
-    raft: u16,
-    data: PathBuf,
-    log: PathBuf,
-}
-
-impl Proc {
-    fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.http)
-    }
-    fn raft_addr(&self) -> String {
-        format!("127.0.0.1:{}", self.raft)
-    }
-}
-
+/// The three node processes, with the tests' waits; on a failing test the nodes' log tails are
+/// printed, and `RAFT_TEST_KEEP_LOGS=<dir>` keeps whole logs there.
 struct Cluster {
-    /// Holds config.json, raft.conf, the nodes' data directories and logs; removed on drop.
-    _dir: tempfile::TempDir,
-    config: PathBuf,
-    nodes: Vec<Proc>,
-    http: reqwest::Client,
+    procs: NodeProcesses,
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
+impl std::ops::Deref for Cluster {
+    type Target = NodeProcesses;
+    fn deref(&self) -> &NodeProcesses {
+        &self.procs
+    }
+}
+
+impl std::ops::DerefMut for Cluster {
+    fn deref_mut(&mut self) -> &mut NodeProcesses {
+        &mut self.procs
+    }
 }
 
 impl Cluster {
-    /// Writes `config.json` (with `extra` keys) and `raft.conf` for three nodes, and starts them.
+    /// Starts three nodes from `config.json` (the base keys and `extra`) and `raft.conf`.
     async fn start(extra: Value) -> Cluster {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let mut nodes = Vec::new();
-        for i in 0..3 {
-            let data = dir.path().join(format!("node{}", i + 1));
-            nodes.push(Proc { child: None, http: free_port(), raft: free_port(), data, log: dir.path().join(format!("node{}.log", i + 1)) });
-        }
         let mut config = json!({
             "MySQLTopologyUser": TOPOLOGY_USER,
             "MySQLTopologyPassword": TOPOLOGY_PASSWORD,
@@ -65,110 +48,35 @@ impl Cluster {
         for (k, v) in extra.as_object().cloned().unwrap_or_default() {
             config[k] = v;
         }
-        let config_path = dir.path().join("config.json");
-        std::fs::write(&config_path, serde_json::to_string_pretty(&config).unwrap()).expect("write config.json");
-        let raft = json!({
-            "RaftEnabled": true,
-            "RaftDataDir": "/var/lib/orchestrator",
-            "DefaultRaftPort": 10008,
-            "RaftNodes": nodes.iter().map(|n| n.raft_addr()).collect::<Vec<_>>(),
-            "RaftSecret": SECRET,
-        });
-        std::fs::write(dir.path().join("raft.conf"), serde_json::to_string_pretty(&raft).unwrap()).expect("write raft.conf");
-        let mut cluster = Cluster { _dir: dir, config: config_path, nodes, http: reqwest::Client::builder().timeout(Duration::from_secs(10)).build().unwrap() };
-        for i in 0..3 {
-            cluster.spawn(i);
-        }
-        cluster
+        // The second variable arms the fail point that cuts a node's raft traffic.
+        let env = [("RUST_LOG", "warn,server=info"), ("ORCHESTRATOR_TEST_FAILPOINTS", "raft-isolate")];
+        let procs = NodeProcesses::start(&orchestrator_bin(), config, SECRET, &env, Duration::from_secs(10)).expect("start three nodes");
+        Cluster { procs }
     }
 
-    /// Starts node `i` (again), its identity from the environment.
+    /// Starts node `i` again, on its data directory.
     fn spawn(&mut self, i: usize) {
-        let n = &mut self.nodes[i];
-        let log = std::fs::OpenOptions::new().create(true).append(true).open(&n.log).expect("log file");
-        let child = tokio::process::Command::new(orchestrator_bin())
-            .args(["http", "--config"])
-            .arg(&self.config)
-            .env("ORCHESTRATOR_LISTEN_ADDRESS", format!("127.0.0.1:{}", n.http))
-            .env("ORCHESTRATOR_RAFT_BIND", n.raft_addr())
-            .env("ORCHESTRATOR_RAFT_DATA_DIR", &n.data)
-            .env("RUST_LOG", "warn,server=info")
-            // Arms the fail point that cuts a node's raft traffic.
-            .env("ORCHESTRATOR_TEST_FAILPOINTS", "raft-isolate")
-            .stdout(std::process::Stdio::null())
-            .stderr(log)
-            .kill_on_drop(true)
-            .spawn()
-            .expect("start orchestrator http");
-        n.child = Some(child);
-    }
-
-    /// kill -9 node `i`.
-    async fn kill(&mut self, i: usize) {
-        if let Some(mut c) = self.nodes[i].child.take() {
-            c.start_kill().expect("kill");
-            let _ = c.wait().await;
-        }
-    }
-
-    fn alive(&self) -> Vec<usize> {
-        (0..3).filter(|i| self.nodes[*i].child.is_some()).collect()
-    }
-
-    async fn get(&self, i: usize, path: &str) -> (u16, Value) {
-        match self.http.get(format!("{}/api/{}", self.nodes[i].url(), path)).send().await {
-            Ok(r) => {
-                let status = r.status().as_u16();
-                let text = r.text().await.unwrap_or_default();
-                (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
-            }
-            Err(e) => (0, Value::String(e.to_string())),
-        }
+        self.procs.spawn(i).expect("start orchestrator http");
     }
 
     /// The node every live node names as leader, once they all agree and it says so itself.
     async fn leader(&self) -> usize {
-        let alive = self.alive();
-        wait_for(WAIT, "the live nodes to agree on one raft leader", || async {
-            let mut named = Vec::new();
-            for &i in &alive {
-                let (status, body) = self.get(i, "raft-status").await;
-                if status != 200 {
-                    return None;
-                }
-                named.push(body["Leader"].as_str().unwrap_or("").to_string());
-            }
-            let first = named.first()?.clone();
-            if first.is_empty() || named.iter().any(|n| *n != first) {
-                return None;
-            }
-            let i = alive.iter().copied().find(|&i| self.nodes[i].raft_addr() == first)?;
-            (self.get(i, "leader-check").await.0 == 200).then_some(i)
-        })
-        .await
-    }
-
-    fn log_of(&self, i: usize) -> String {
-        std::fs::read_to_string(&self.nodes[i].log).unwrap_or_default()
+        wait_for(WAIT, "the live nodes to agree on one raft leader", || self.procs.agreed_leader()).await
     }
 }
 
 impl Drop for Cluster {
     fn drop(&mut self) {
-        if std::thread::panicking() {
-            for i in 0..3 {
-                let log = self.log_of(i);
-                let tail: Vec<&str> = log.lines().rev().take(40).collect();
-                eprintln!("---- node{} log (last lines) ----\n{}", i + 1, tail.into_iter().rev().collect::<Vec<_>>().join("\n"));
+        for i in 0..NODES {
+            let log = self.log_path(i);
+            if std::thread::panicking() {
+                let text = std::fs::read_to_string(log).unwrap_or_default();
+                let tail: Vec<&str> = text.lines().rev().take(40).collect();
+                eprintln!("---- {} log (last lines) ----\n{}", name(i), tail.into_iter().rev().collect::<Vec<_>>().join("\n"));
             }
-        }
-        // For a closer look: the nodes' whole logs are copied there.
-        if let Some(keep) = std::env::var_os("RAFT_TEST_KEEP_LOGS") {
-            let _ = std::fs::create_dir_all(&keep);
-            for n in &self.nodes {
-                if let Some(name) = n.log.file_name() {
-                    let _ = std::fs::copy(&n.log, std::path::Path::new(&keep).join(name));
-                }
+            if let (Some(keep), Some(file)) = (std::env::var_os("RAFT_TEST_KEEP_LOGS"), log.file_name()) {
+                let _ = std::fs::create_dir_all(&keep);
+                let _ = std::fs::copy(log, std::path::Path::new(&keep).join(file));
             }
         }
     }
@@ -178,12 +86,12 @@ impl Drop for Cluster {
 async fn three_nodes_elect_one_leader_and_refuse_raft_requests_without_the_secret() {
     let cluster = Cluster::start(json!({})).await;
     let leader = cluster.leader().await;
-    let leader_addr = cluster.nodes[leader].raft_addr();
+    let leader_addr = cluster.raft_addr(leader);
     for i in 0..3 {
-        let (code, out, err) = run_cli(&cluster.nodes[i].url(), &["-c", "raft-leader"]).await;
+        let (code, out, err) = run_cli(&cluster.base_url(i), &["-c", "raft-leader"]).await;
         assert_eq!(code, 0, "raft-leader on node{}: {err}", i + 1);
         assert_eq!(out.trim(), leader_addr, "raft-leader on node{}", i + 1);
-        let (code, out, err) = run_cli(&cluster.nodes[i].url(), &["-c", "raft-status"]).await;
+        let (code, out, err) = run_cli(&cluster.base_url(i), &["-c", "raft-status"]).await;
         assert_eq!(code, 0, "raft-status on node{}: {err}", i + 1);
         let status: Value = serde_json::from_str(&out).expect("raft-status prints JSON");
         assert_eq!(status["Leader"], leader_addr.as_str());
@@ -196,7 +104,7 @@ async fn three_nodes_elect_one_leader_and_refuse_raft_requests_without_the_secre
 
     // The raft port refuses requests that do not carry the cluster secret.
     let follower = (leader + 1) % 3;
-    let raft = format!("http://{}", cluster.nodes[follower].raft_addr());
+    let raft = format!("http://{}", cluster.raft_addr(follower));
     let http = reqwest::Client::new();
     let vote = json!({ "vote": { "leader_id": { "term": 999, "node_id": 1 }, "committed": false }, "last_log_id": null });
     for secret in [None, Some("wrong-secret-wrong-secret")] {
@@ -215,7 +123,7 @@ async fn three_nodes_elect_one_leader_and_refuse_raft_requests_without_the_secre
     // Who a node is, it tells anyone; that it knows the secret, it proves without sending it.
     let whoami: Value = http.get(format!("{raft}/raft/whoami?nonce=00112233445566778899aabbccddeeff")).send().await.unwrap().json().await.unwrap();
     assert!(!whoami.to_string().contains(SECRET), "whoami does not reveal the secret: {whoami}");
-    assert_eq!(whoami["raft"], cluster.nodes[follower].raft_addr().as_str());
+    assert_eq!(whoami["raft"], cluster.raft_addr(follower).as_str());
     // Nothing changed: same leader, same term on the follower.
     assert_eq!(cluster.leader().await, leader);
     let (_, status) = cluster.get(follower, "raft-status").await;
@@ -223,10 +131,10 @@ async fn three_nodes_elect_one_leader_and_refuse_raft_requests_without_the_secre
 
     // raft-elect-leader hands leadership to a named follower, asked through another node.
     let elect = (leader + 2) % 3;
-    let (code, out, err) = run_cli(&cluster.nodes[follower].url(), &["-c", "raft-elect-leader", "-i", &cluster.nodes[elect].raft_addr()]).await;
+    let (code, out, err) = run_cli(&cluster.base_url(follower), &["-c", "raft-elect-leader", "-i", &cluster.raft_addr(elect)]).await;
     assert_eq!(code, 0, "raft-elect-leader: {out}{err}");
     assert_eq!(cluster.leader().await, elect, "the named node leads");
-    let (code, _, err) = run_cli(&cluster.nodes[follower].url(), &["-c", "raft-elect-leader", "-i", "127.0.0.1:1"]).await;
+    let (code, _, err) = run_cli(&cluster.base_url(follower), &["-c", "raft-elect-leader", "-i", "127.0.0.1:1"]).await;
     assert_eq!(code, 1, "electing a node that is not a peer fails");
     assert!(err.contains("not a raft peer"), "{err}");
 }
@@ -241,12 +149,7 @@ async fn discover(cluster: &Cluster, i: usize, sb: &Sandbox) {
     let (status, body) = cluster.get(i, &format!("discover/{}/{}", key.hostname, key.port)).await;
     assert_eq!(status, 200, "discover through node{}: {body}", i + 1);
     for n in cluster.alive() {
-        wait_for(WAIT, &format!("node{} to see the 3 servers", n + 1), || async {
-            let (status, body) = cluster.get(n, &format!("cluster/{key}")).await;
-            let members = body.as_array().cloned().unwrap_or_default();
-            (status == 200 && members.len() == 3 && members.iter().all(|m| m["IsLastCheckValid"] == true)).then_some(())
-        })
-        .await;
+        wait_for(WAIT, &format!("node{} to see the 3 servers", n + 1), || async { cluster.lists_cluster(n, &key, 3).await.then_some(()) }).await;
     }
 }
 
@@ -437,7 +340,7 @@ async fn a_node_with_an_empty_data_dir_rejoins_with_the_same_state() {
 
     let gone = (leader + 1) % 3;
     cluster.kill(gone).await;
-    std::fs::remove_dir_all(&cluster.nodes[gone].data).expect("empty the data directory");
+    std::fs::remove_dir_all(cluster.data_dir(gone)).expect("empty the data directory");
     cluster.spawn(gone);
     wait_for(WAIT, "the rejoined node to hold the downtime and the switch", || async {
         let down = downtimed(&cluster, gone).await.contains(&target.to_string());

@@ -2,9 +2,8 @@
 //! processes is without a leader after kill -9 of the leader, and how fast a primary that dies
 //! right after that leader change is replaced. Figures are printed, not asserted.
 //!
-//! The three nodes run as separate processes from one `config.json` and `raft.conf` in a temp
-//! dir, each node's identity from the environment (as `server/tests/raft.rs` starts them);
-//! their stderr goes to `nodeN.log` there (`RUST_LOG=warn`). Each trial:
+//! The three nodes run as separate processes (`sandbox::nodes`, as `server/tests/raft.rs` starts
+//! them); their stderr goes to `nodeN.log` in their temp dir (`RUST_LOG=warn`). Each trial:
 //!
 //! 1. starts three MariaDB servers (primary + two replicas), finds the raft leader (every live
 //!    node names it in `/api/raft-status` and its `/api/leader-check` answers 200), discovers
@@ -28,17 +27,17 @@
 //!
 //! With openraft 0.9 a follower that had a committed leader starts an election only after the
 //! leader lease (`ELECTION_MAX`) plus its election timeout (`ELECTION_MIN`..`ELECTION_MAX`), so
-//! (a) is bounded below by 2.25-3.0 s with the constants printed.
+//! (a) is bounded below by 1.5-2.0 s with the constants printed.
 
 use super::stats;
 use crate::raft::consensus::{ELECTION_MAX, ELECTION_MIN, HEARTBEAT};
+use crate::sandbox::nodes::{name, NodeProcesses, NODES};
 use crate::sandbox::{Sandbox, SandboxFlavor, SandboxOptions, Shape, TOPOLOGY_PASSWORD, TOPOLOGY_USER};
 use app::model::InstanceKey;
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
 use std::fmt::Display;
 use std::future::Future;
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 /// Every wait gives up after this long.
@@ -48,7 +47,6 @@ const POLL: Duration = Duration::from_millis(10);
 /// What a single request may take (a write waits for a quorum, `WRITE_TIMEOUT` 5 s).
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(6);
 const SECRET: &str = "bench-raft-secret-0123456789";
-const NODES: usize = 3;
 
 /// orchestrator's figures, measured on this machine.
 const ORCHESTRATOR_LEADER: f64 = 2.80;
@@ -65,16 +63,13 @@ pub async fn run(args: &[&str]) -> anyhow::Result<()> {
         ELECTION_MAX.as_millis()
     );
     let mut nodes = Nodes::start()?;
-    println!("node logs: {}", nodes.dir.path().display());
+    println!("node logs: {}", nodes.dir().display());
     match trials_on(&mut nodes, trials).await {
         Ok(()) => Ok(()),
         Err(e) => {
             // Keep the logs for a look after the failure.
-            let logs: Vec<String> = (0..NODES).map(|i| format!("  {}: {}", name(i), nodes.procs[i].log.display())).collect();
-            for i in 0..NODES {
-                nodes.kill(i).await;
-            }
-            let dir = nodes.dir.keep();
+            let logs: Vec<String> = (0..NODES).map(|i| format!("  {}: {}", name(i), nodes.log_path(i).display())).collect();
+            let dir = nodes.procs.keep().await;
             eprintln!("bench raft failed; the node logs are kept in {}:\n{}", dir.display(), logs.join("\n"));
             Err(e)
         }
@@ -223,10 +218,6 @@ async fn trial(nodes: &mut Nodes, sb: &Sandbox, t: usize) -> anyhow::Result<Tria
     Ok(Trial { killed: leader, new_leader, answered_by, writes, elected, writable, recovery_started, successful })
 }
 
-fn name(i: usize) -> String {
-    format!("node{}", i + 1)
-}
-
 /// Waits until `probe` gives a value, polling every `POLL`, at most `WAIT`.
 async fn wait<T, F, Fut>(what: impl Display, mut probe: F) -> anyhow::Result<T>
 where
@@ -243,46 +234,27 @@ where
     }
 }
 
-/// One node process.
-struct Proc {
-    child: Option<tokio::process::Child>,
-    http: u16,
-    raft: u16,
-    data: PathBuf,
-    log: PathBuf,
+/// The cluster under measure, with the bench's waits around its probes.
+struct Nodes {
+    procs: NodeProcesses,
 }
 
-impl Proc {
-    fn raft_addr(&self) -> String {
-        format!("127.0.0.1:{}", self.raft)
+impl std::ops::Deref for Nodes {
+    type Target = NodeProcesses;
+    fn deref(&self) -> &NodeProcesses {
+        &self.procs
     }
 }
 
-struct Nodes {
-    dir: tempfile::TempDir,
-    config: PathBuf,
-    procs: Vec<Proc>,
-    http: reqwest::Client,
-}
-
-fn free_port() -> anyhow::Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+impl std::ops::DerefMut for Nodes {
+    fn deref_mut(&mut self) -> &mut NodeProcesses {
+        &mut self.procs
+    }
 }
 
 impl Nodes {
-    /// Writes `config.json` and `raft.conf` for three nodes and starts them.
+    /// Three nodes recovering every cluster.
     fn start() -> anyhow::Result<Nodes> {
-        let dir = tempfile::tempdir()?;
-        let mut procs = Vec::new();
-        for i in 0..NODES {
-            procs.push(Proc {
-                child: None,
-                http: free_port()?,
-                raft: free_port()?,
-                data: dir.path().join(name(i)),
-                log: dir.path().join(format!("{}.log", name(i))),
-            });
-        }
         let config = json!({
             "MySQLTopologyUser": TOPOLOGY_USER,
             "MySQLTopologyPassword": TOPOLOGY_PASSWORD,
@@ -290,117 +262,27 @@ impl Nodes {
             "InstancePollSeconds": 1,
             "RecoverMasterClusterFilters": ["*"],
         });
-        let config_path = dir.path().join("config.json");
-        std::fs::write(&config_path, serde_json::to_string_pretty(&config)?)?;
-        let raft = json!({
-            "RaftEnabled": true,
-            // Each node's own data dir comes from ORCHESTRATOR_RAFT_DATA_DIR.
-            "RaftDataDir": "/var/lib/orchestrator",
-            "DefaultRaftPort": 10008,
-            "RaftNodes": procs.iter().map(|p| p.raft_addr()).collect::<Vec<_>>(),
-            "RaftSecret": SECRET,
-        });
-        std::fs::write(dir.path().join("raft.conf"), serde_json::to_string_pretty(&raft)?)?;
-        let http = reqwest::Client::builder().timeout(REQUEST_TIMEOUT).build()?;
-        let mut nodes = Nodes { dir, config: config_path, procs, http };
-        for i in 0..NODES {
-            nodes.spawn(i)?;
-        }
-        Ok(nodes)
-    }
-
-    /// Starts node `i` (again, on the same data dir), its identity from the environment.
-    fn spawn(&mut self, i: usize) -> anyhow::Result<()> {
-        let p = &mut self.procs[i];
-        let log = std::fs::OpenOptions::new().create(true).append(true).open(&p.log)?;
-        let child = tokio::process::Command::new(std::env::current_exe()?)
-            .args(["http", "--config"])
-            .arg(&self.config)
-            .env("ORCHESTRATOR_LISTEN_ADDRESS", format!("127.0.0.1:{}", p.http))
-            .env("ORCHESTRATOR_RAFT_BIND", p.raft_addr())
-            .env("ORCHESTRATOR_RAFT_DATA_DIR", &p.data)
-            .env("RUST_LOG", "warn")
-            .stdin(std::process::Stdio::null())
-            .stdout(std::process::Stdio::null())
-            .stderr(log)
-            .kill_on_drop(true)
-            .spawn()?;
-        p.child = Some(child);
-        Ok(())
-    }
-
-    /// kill -9 of node `i`; returns when the signal was sent (the process is reaped after).
-    async fn kill(&mut self, i: usize) -> Instant {
-        let mut at = Instant::now();
-        if let Some(mut c) = self.procs[i].child.take() {
-            at = Instant::now();
-            let _ = c.start_kill();
-            let _ = c.wait().await;
-        }
-        at
-    }
-
-    fn alive(&self) -> Vec<usize> {
-        (0..NODES).filter(|&i| self.procs[i].child.is_some()).collect()
+        let procs = NodeProcesses::start(&std::env::current_exe()?, config, SECRET, &[("RUST_LOG", "warn")], REQUEST_TIMEOUT)?;
+        Ok(Nodes { procs })
     }
 
     /// " (look at the log of nodeN <path>, ...)" for a failure message.
     fn look_at(&self, which: &[usize]) -> String {
-        let logs: Vec<String> = which.iter().map(|&i| format!("{} {}", name(i), self.procs[i].log.display())).collect();
+        let logs: Vec<String> = which.iter().map(|&i| format!("{} {}", name(i), self.procs.log_path(i).display())).collect();
         format!(" (look at the log of {})", logs.join(", "))
-    }
-
-    fn url(&self, i: usize, path: &str) -> String {
-        format!("http://127.0.0.1:{}/api/{}", self.procs[i].http, path)
-    }
-
-    async fn get(&self, i: usize, path: &str) -> (u16, Value) {
-        match self.http.get(self.url(i, path)).send().await {
-            Ok(r) => {
-                let status = r.status().as_u16();
-                let text = r.text().await.unwrap_or_default();
-                (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
-            }
-            Err(e) => (0, Value::String(e.to_string())),
-        }
     }
 
     /// The node every live node names as leader, once they all agree and it says so itself.
     async fn leader(&self) -> anyhow::Result<usize> {
-        let alive = self.alive();
+        let alive = self.procs.alive();
         let names: Vec<String> = alive.iter().map(|&i| name(i)).collect();
         wait(format!("the live nodes ({}) to agree on one raft leader{}", names.join(", "), self.look_at(&alive)), || async {
-            if let Some(&i) = self.exited().first() {
+            if let Some(&i) = self.procs.exited().first() {
                 return Some(Err(anyhow::anyhow!("{} exited{}", name(i), self.look_at(&[i]))));
             }
-            let mut named = Vec::new();
-            for &i in &alive {
-                let (status, body) = self.get(i, "raft-status").await;
-                if status != 200 {
-                    return None;
-                }
-                named.push(body["Leader"].as_str().unwrap_or("").to_string());
-            }
-            let first = named.first()?.clone();
-            if first.is_empty() || named.iter().any(|n| *n != first) {
-                return None;
-            }
-            let i = alive.iter().copied().find(|&i| self.procs[i].raft_addr() == first)?;
-            (self.get(i, "leader-check").await.0 == 200).then_some(Ok(i))
+            self.procs.agreed_leader().await.map(Ok)
         })
         .await?
-    }
-
-    /// Started nodes whose process has exited (a zombie not reaped yet).
-    fn exited(&self) -> Vec<usize> {
-        (0..NODES)
-            .filter(|&i| {
-                let Some(pid) = self.procs[i].child.as_ref().and_then(|c| c.id()) else { return false };
-                let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-                let state = stat.rsplit_once(')').and_then(|(_, rest)| rest.split_whitespace().next()).unwrap_or("Z");
-                state == "Z" || state == "X"
-            })
-            .collect()
     }
 
     /// Discovers the sandbox's primary through node `i`; waits until every live node lists the
@@ -409,11 +291,9 @@ impl Nodes {
         let key = sb.key(0);
         let path = format!("discover/{}/{}", key.hostname, key.port);
         wait(format!("{} to discover {key}{}", name(i), self.look_at(&[i])), || async { (self.get(i, &path).await.0 == 200).then_some(()) }).await?;
-        for n in self.alive() {
+        for n in self.procs.alive() {
             wait(format!("{} to list the 3 servers of {key}{}", name(n), self.look_at(&[n])), || async {
-                let (status, body) = self.get(n, &format!("cluster/{key}")).await;
-                let members = body.as_array().cloned().unwrap_or_default();
-                (status == 200 && members.len() == 3 && members.iter().all(|m| m["IsLastCheckValid"] == true)).then_some(())
+                self.procs.lists_cluster(n, &key, 3).await.then_some(())
             })
             .await?;
         }
@@ -453,7 +333,7 @@ impl Nodes {
                     );
                     for &i in survivors {
                         if elected.is_none() {
-                            let (http, url, tx) = (self.http.clone(), self.url(i, "raft-status"), state_tx.clone());
+                            let (http, url, tx) = (self.client().clone(), self.url(i, "raft-status"), state_tx.clone());
                             requests.spawn(async move {
                                 if let Ok(r) = http.get(url).send().await {
                                     if let Ok(status) = r.json::<Value>().await {
@@ -464,7 +344,7 @@ impl Nodes {
                                 }
                             });
                         }
-                        let (http, url, tx) = (self.http.clone(), self.url(i, path), tx.clone());
+                        let (http, url, tx) = (self.client().clone(), self.url(i, path), tx.clone());
                         requests.spawn(async move {
                             if let Ok(r) = http.get(url).send().await {
                                 if r.status().as_u16() == 200 {

@@ -15,6 +15,7 @@
 //! - `process`:     spawning children that die with this process; kill/stop/continue.
 //! - `reaper`:      owner-stamped directories; cleanup of those whose owner died.
 //! - `replication`: CHANGE MASTER / CHANGE REPLICATION SOURCE wiring and the waits on it.
+//! - `nodes`:       three `orchestrator http` processes forming a raft cluster (tests, bench).
 //!
 //! # No orphans
 //! Servers are killed by `Drop` (also while unwinding from a panic); they carry
@@ -32,6 +33,7 @@
 
 mod error;
 mod flavor;
+pub mod nodes;
 mod options;
 mod process;
 mod reaper;

@@ -83,8 +83,7 @@ pub async fn to_leader(State(state): State<AppState>, request: Request, next: Ne
 async fn send(request: Request, target: &str, me: &str) -> Result<Response, String> {
     let (parts, body) = request.into_parts();
     let body = axum::body::to_bytes(body, MAX_BODY).await.map_err(|e| format!("request body: {e}"))?;
-    // Straight to the leader: never through a proxy from the environment.
-    let client = reqwest::Client::builder().timeout(TIMEOUT).no_proxy().build().map_err(|e| e.to_string())?;
+    let client = client()?;
     let method = reqwest::Method::from_bytes(parts.method.as_str().as_bytes()).map_err(|e| e.to_string())?;
     let mut out = client.request(method, target).body(body);
     for (name, value) in parts.headers.iter() {
@@ -103,6 +102,17 @@ async fn send(request: Request, target: &str, me: &str) -> Result<Response, Stri
     }
     let bytes = answer.bytes().await.map_err(|e| e.to_string())?;
     response.body(Body::from(bytes)).map_err(|e| e.to_string())
+}
+
+/// One client for every forwarded request (its connections to the leader are reused); straight
+/// to the leader, never through a proxy from the environment.
+fn client() -> Result<&'static reqwest::Client, String> {
+    static CLIENT: std::sync::OnceLock<reqwest::Client> = std::sync::OnceLock::new();
+    if let Some(c) = CLIENT.get() {
+        return Ok(c);
+    }
+    let built = reqwest::Client::builder().timeout(TIMEOUT).no_proxy().build().map_err(|e| e.to_string())?;
+    Ok(CLIENT.get_or_init(|| built))
 }
 
 /// Headers that describe one connection, not the message (RFC 9110 §7.6.1), and the ones the

@@ -251,6 +251,11 @@ pub async fn run(services: &Services, settings: &WatchSettings, refactor: &Refac
     let mut trigger = Trigger::Command { name: req.kind.name().to_string(), who: req.who.clone(), designated: designated.clone(), demote: None };
 
     if !req.kind.graceful() {
+        if req.kind == Kind::ForceTakeover {
+            if let Some(d) = &designated {
+                fence_and_settle(s, settings, &failed, d).await;
+            }
+        }
         return finish(recover(s, settings, &verdict, &trigger, None).await?, None);
     }
 
@@ -395,6 +400,29 @@ fn analysis_of(s: &Services, key: &InstanceKey) -> Result<ReplicationAnalysis, T
 /// Waits until `replica` executed everything `primary` (read-only now) wrote: its executed
 /// coordinates reach the primary's binlog position, or (Oracle GTID) its executed set holds the
 /// primary's, which is exact where a multi-threaded replica's coordinates lag to a checkpoint.
+/// How long `force-master-takeover` lets the designated replica catch up with a live primary.
+const FORCE_SETTLE: Duration = Duration::from_secs(2);
+
+/// `force-master-takeover` of a primary that still answers: it is made read-only first and the
+/// designated replica gets `FORCE_SETTLE` to execute what it wrote, so that no other replica is
+/// left ahead of the new primary (it could not follow it). Best effort: a primary that does not
+/// answer, or a replica that does not catch up in time, does not stop the forced promotion.
+async fn fence_and_settle(s: &Services, settings: &WatchSettings, primary: &InstanceKey, designated: &InstanceKey) {
+    let mut exec = Executor::new(settings.exec.clone(), &s.discovery.instances());
+    let dialect = exec.dialect_for(primary);
+    let mut fence = vec![dialect.set_read_only(true)];
+    fence.extend(dialect.set_super_read_only(true));
+    match exec.exec_all(primary, &fence).await {
+        Ok(_) => {
+            if let Err(e) = catch_up(&mut exec, primary, designated, FORCE_SETTLE).await {
+                tracing::warn!(%primary, %designated, "force-master-takeover goes on without the catch-up: {e}");
+            }
+        }
+        Err((_, e)) => tracing::warn!(%primary, "force-master-takeover: the old primary could not be made read-only first: {e}"),
+    }
+    exec.close().await;
+}
+
 async fn catch_up(exec: &mut Executor, primary: &InstanceKey, replica: &InstanceKey, timeout: Duration) -> Result<(), String> {
     let target = exec.binlog_coordinates(primary).await.map_err(|e| format!("reading {primary}'s binary log position failed: {e}"))?;
     let written = if exec.dialect_for(primary).is_mariadb() {
